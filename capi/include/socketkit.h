@@ -1,0 +1,488 @@
+/*
+ * socketkit.h — the socketkit C API, version 1.
+ *
+ * socketkit gives C (and, through it, Lua, Ruby and any FFI) the semantics of
+ * Python's socket object: blocking, timeout and non-blocking modes, sendall,
+ * makefile, connect_ex. The implementation is C++ and hidden; this header is
+ * plain C99 and the only one installed.
+ *
+ * Conventions that hold for every function (see each function for its list):
+ *
+ *  - A function that can fail returns int: 0 on success, otherwise a positive
+ *    error number: the platform's errno value (ECONNREFUSED, EBADF, ...) or a
+ *    socketkit code >= SK_ERR_BASE for failures that have no errno (name
+ *    resolution: SK_EAI_*). Results come back through out-parameters, which
+ *    are left untouched on failure unless the function says otherwise.
+ *  - Timeouts are errors: in timeout mode an operation that does not complete
+ *    in time returns ETIMEDOUT; in non-blocking mode an operation that would
+ *    block returns EAGAIN (== EWOULDBLOCK); a non-blocking sk_connect returns
+ *    EINPROGRESS. A call given MSG_DONTWAIT returns EAGAIN whatever the mode.
+ *  - Bad input changes nothing: a NULL handle or NULL required pointer gives
+ *    EINVAL; a closed handle EBADF; an out-of-range port, a malformed address,
+ *    an unknown mode string or a NaN timeout EINVAL; an AF_UNIX path longer
+ *    than sun_path ENAMETOOLONG; an unsupported family EAFNOSUPPORT.
+ *    Only pointers documented "may be NULL" may be NULL.
+ *  - No C++ exception, signal or abort escapes a call; SIGPIPE is never
+ *    raised (writing to a vanished peer returns EPIPE or ECONNRESET); an
+ *    allocation failure returns ENOMEM. socketkit changes no process-wide
+ *    setting and needs no initialisation call.
+ *  - Calls interrupted by a signal are retried with the time that is left
+ *    (PEP 475), unless the thread's interrupt handler asks for EINTR
+ *    (sk_set_interrupt_handler).
+ *  - sk_last_error() describes the calling thread's last failure, naming the
+ *    operation and the address: "connect 127.0.0.1:1: Connection refused".
+ *  - Every descriptor socketkit creates is close-on-exec.
+ *  - Threads: every function is safe on different handles from different
+ *    threads; on one socket one thread may receive while another sends, and
+ *    sk_close from another thread wakes a blocked call on that socket (it
+ *    returns EBADF) within one second. One sk_file is used by one thread at
+ *    a time.
+ *
+ * Timeouts are in seconds (double) on the monotonic clock. A timeout is the
+ * budget of one call: sk_sendall, sk_file_read and sk_file_readline spend one
+ * budget across all their system calls. Every finite timeout that
+ * sk_settimeout accepts is honoured as given (no silent "forever").
+ *
+ * Addresses are passed as (const char *host, int port). For AF_INET and
+ * AF_INET6 the host may be a numeric address, a name (resolved with
+ * getaddrinfo for the socket's family; the first result is used), "" or NULL
+ * (the any-address, for bind), or "<broadcast>" (AF_INET only). An IPv6 host
+ * may carry a "%scope" suffix (interface name or number) and may be written
+ * in brackets ("[::1]"). On an AF_INET6 socket a dotted IPv4 address is used
+ * as its IPv4-mapped form (::ffff:a.b.c.d). The port must be 0..65535. For
+ * AF_UNIX the host is the path ("@name": the Linux abstract namespace, bound
+ * with its exact length; "" binds to an automatically chosen abstract name)
+ * and the port must be 0.
+ */
+#ifndef SOCKETKIT_H
+#define SOCKETKIT_H
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(SK_BUILDING_LIBRARY)
+#define SK_API __attribute__((visibility("default")))
+#else
+#define SK_API
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Version                                                                  */
+
+#define SK_VERSION_MAJOR 1
+#define SK_VERSION_MINOR 0
+#define SK_VERSION_PATCH 0
+
+/* ------------------------------------------------------------------------ */
+/* Types                                                                    */
+
+/** A socket. Opaque; made by sk_socket_new, sk_socket_from_fd,
+ *  sk_socketpair or sk_accept, released by sk_socket_free. */
+typedef struct sk_socket sk_socket;
+
+/** A buffered stream over a socket, made by sk_makefile, released by
+ *  sk_file_free. Opaque. */
+typedef struct sk_file sk_file;
+
+#define SK_ADDR_HOSTLEN 112
+
+/** A socket address as the library reports it (getsockname, getpeername,
+ *  accept, recvfrom). */
+typedef struct sk_addr {
+    int          family;   /* SK_AF_INET, SK_AF_INET6, SK_AF_UNIX; 0 if the
+                              kernel gave no address */
+    int          port;     /* 0..65535 for IP families, 0 for AF_UNIX */
+    unsigned int flowinfo; /* AF_INET6 only */
+    unsigned int scope_id; /* AF_INET6 only */
+    char host[SK_ADDR_HOSTLEN]; /* NUL-terminated numeric host ("127.0.0.1",
+                                   "::1", "fe80::1%eth0" when scoped), or the
+                                   AF_UNIX path; "@name" for the Linux
+                                   abstract namespace; "" if unnamed */
+} sk_addr;
+
+/** Blocking mode: Python's None timeout. */
+#define SK_TIMEOUT_NONE (-1.0)
+
+/** An interrupt check, installed per thread with sk_set_interrupt_handler:
+ *  returns 0 to retry the interrupted call, non-zero to make it return EINTR. */
+typedef int (*sk_interrupt_fn)(void *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Constants (Linux values; sk_constant looks them up by name at run time)  */
+
+#define SK_AF_INET        2
+#define SK_AF_INET6       10
+#define SK_AF_UNIX        1
+#define SK_SOCK_STREAM    1
+#define SK_SOCK_DGRAM     2
+#define SK_SOL_SOCKET     1
+#define SK_SO_REUSEADDR   2
+#define SK_SO_REUSEPORT   15
+#define SK_SO_KEEPALIVE   9
+#define SK_SO_BROADCAST   6
+#define SK_SO_RCVBUF      8
+#define SK_SO_SNDBUF      7
+#define SK_SO_ERROR       4
+#define SK_SO_TYPE        3
+#define SK_SO_LINGER      13
+#define SK_SO_RCVLOWAT    18
+#define SK_IPPROTO_IP     0
+#define SK_IPPROTO_IPV6   41
+#define SK_IPPROTO_TCP    6
+#define SK_IPPROTO_UDP    17
+#define SK_TCP_NODELAY    1
+#define SK_IPV6_V6ONLY    26
+#define SK_IP_TTL         2
+#define SK_MSG_PEEK       2
+#define SK_MSG_OOB        1
+#define SK_MSG_WAITALL    256
+#define SK_MSG_DONTWAIT   64
+#define SK_SHUT_RD        0
+#define SK_SHUT_WR        1
+#define SK_SHUT_RDWR      2
+#define SK_SOMAXCONN      4096
+
+/* ------------------------------------------------------------------------ */
+/* Error codes that have no errno: SK_ERR_BASE + |EAI_*|                     */
+
+#define SK_ERR_BASE        10000
+#define SK_EAI_BADFLAGS    10001 /* invalid flags */
+#define SK_EAI_NONAME      10002 /* name or service not known */
+#define SK_EAI_AGAIN       10003 /* temporary failure in name resolution */
+#define SK_EAI_FAIL        10004 /* non-recoverable failure in name resolution */
+#define SK_EAI_NODATA      10005 /* no address associated with the name */
+#define SK_EAI_FAMILY      10006 /* address family not supported */
+#define SK_EAI_SOCKTYPE    10007 /* socket type not supported */
+#define SK_EAI_SERVICE     10008 /* service not supported for socket type */
+#define SK_EAI_ADDRFAMILY  10009 /* name has no address in the family */
+#define SK_EAI_MEMORY      10010 /* out of memory while resolving */
+#define SK_EAI_SYSTEM      10011 /* system error while resolving (never
+                                    returned: the errno is returned instead) */
+#define SK_EAI_OVERFLOW    10012 /* argument buffer overflow */
+
+/* ------------------------------------------------------------------------ */
+/* Creating and releasing sockets                                           */
+
+/** Makes a socket, Python's socket(family, type, proto). The type may carry
+ *  SOCK_NONBLOCK (the socket starts in non-blocking mode) or SOCK_CLOEXEC
+ *  (always set anyway); sk_type reports it without those flags. The socket
+ *  starts in the default timeout's mode (sk_setdefaulttimeout).
+ *  On success *out owns the new socket; release it with sk_socket_free.
+ *  Errors: EINVAL (out is NULL), EAFNOSUPPORT (unsupported family),
+ *  EPROTONOSUPPORT, ESOCKTNOSUPPORT/EINVAL (bad type), EMFILE, ENFILE,
+ *  ENOBUFS, ENOMEM, EACCES. */
+SK_API int sk_socket_new(int family, int type, int proto, sk_socket **out);
+
+/** Wraps an existing socket descriptor, Python's socket(fileno=fd). Family,
+ *  type and protocol are read from the descriptor. On success the socket owns
+ *  fd (sk_close closes it); it is made close-on-exec and put in the default
+ *  timeout's mode. On failure the caller still owns fd, which is untouched.
+ *  Errors: EINVAL (out is NULL or fd negative), EBADF (fd not open),
+ *  ENOTSOCK (fd is not a socket), ENOMEM. */
+SK_API int sk_socket_from_fd(int fd, sk_socket **out);
+
+/** Makes a pair of connected sockets, Python's socketpair(). family is
+ *  usually SK_AF_UNIX. Both start in the default timeout's mode. On success
+ *  *a and *b each own one end; release both with sk_socket_free.
+ *  Errors: EINVAL (a or b NULL), EAFNOSUPPORT, EOPNOTSUPP (the family has
+ *  no pairs, e.g. AF_INET), EPROTONOSUPPORT, EMFILE, ENFILE, ENOMEM. */
+SK_API int sk_socketpair(int family, int type, int proto,
+                         sk_socket **a, sk_socket **b);
+
+/** Closes the socket if it is still open and releases the handle. Files made
+ *  by sk_makefile keep working; the descriptor closes with the last of them.
+ *  NULL is a no-op. The handle must not be used afterwards. */
+SK_API void sk_socket_free(sk_socket *s);
+
+/** Closes the socket, Python's close(). The handle stays valid: its calls
+ *  then return EBADF and sk_close again returns 0. If files made by
+ *  sk_makefile are open, the descriptor closes only when the last of them
+ *  closes. If another thread is blocked in a call on this socket, that call
+ *  wakes and returns EBADF; the descriptor is closed when it has left, so
+ *  no call ever acts on a reused descriptor number. With no call in flight
+ *  this is a plain close(): copies of the descriptor in other processes
+ *  (after fork) keep working.
+ *  Errors: EINVAL (s is NULL). */
+SK_API int sk_close(sk_socket *s);
+
+/** Hands the descriptor to the caller and marks the socket closed without
+ *  closing the descriptor, Python's detach(). Files made by sk_makefile stop
+ *  working (EBADF). In timeout mode the kernel timeouts socketkit armed
+ *  are cleared, so the descriptor is plain blocking.
+ *  Errors: EINVAL (s or fd NULL), EBADF (already closed). */
+SK_API int sk_detach(sk_socket *s, int *fd);
+
+/* ------------------------------------------------------------------------ */
+/* Properties                                                               */
+
+/** The family given at creation (SK_AF_INET, ...); -1 for a NULL handle.
+ *  Kept after sk_close. */
+SK_API int sk_family(const sk_socket *s);
+/** The type given at creation without SOCK_NONBLOCK/SOCK_CLOEXEC; -1 for a
+ *  NULL handle. Kept after sk_close. */
+SK_API int sk_type(const sk_socket *s);
+/** The protocol given at creation (0 stays 0); -1 for a NULL handle. Kept
+ *  after sk_close. */
+SK_API int sk_proto(const sk_socket *s);
+/** The descriptor, Python's fileno(); -1 for a NULL handle or once closed.
+ *  The socket keeps owning it. */
+SK_API int sk_fileno(const sk_socket *s);
+
+/* ------------------------------------------------------------------------ */
+/* Connections                                                              */
+
+/** Binds the socket to an address, Python's bind((host, port)). A NULL or
+ *  "" host is the any-address; for AF_UNIX, "" autobinds to an abstract name.
+ *  Errors: EINVAL (s NULL, port out of range, malformed host, AF_UNIX host
+ *  NULL), ENAMETOOLONG (AF_UNIX path too long), EAFNOSUPPORT (family has no
+ *  addresses), EBADF (closed), EADDRINUSE, EADDRNOTAVAIL, EACCES,
+ *  SK_EAI_* (name did not resolve). */
+SK_API int sk_bind(sk_socket *s, const char *host, int port);
+
+/** Marks the socket as listening, Python's listen(backlog); a negative
+ *  backlog is taken as 0.
+ *  Errors: EINVAL (s NULL), EBADF (closed), EOPNOTSUPP (type cannot
+ *  listen), EADDRINUSE. */
+SK_API int sk_listen(sk_socket *s, int backlog);
+
+/** Accepts a connection, Python's accept(). On success *conn owns the new
+ *  socket (release it with sk_socket_free), which takes the default timeout's
+ *  mode (so with the default at None it is blocking even if the listener is
+ *  in timeout mode), and *peer, if peer is not NULL, gets the peer address.
+ *  Errors: EINVAL (s or conn NULL, or not listening), EBADF (closed, or
+ *  closed by another thread while waiting), ETIMEDOUT (timeout mode),
+ *  EAGAIN (non-blocking mode), EINTR (interrupt handler asked), EMFILE,
+ *  ENFILE, ENOBUFS, ENOMEM, ECONNABORTED, EOPNOTSUPP. */
+SK_API int sk_accept(sk_socket *s, sk_socket **conn, sk_addr *peer);
+
+/** Connects the socket, Python's connect((host, port)). In timeout mode the
+ *  whole connect is bounded by the timeout; in non-blocking mode the call
+ *  returns EINPROGRESS and completion is seen as writability of
+ *  sk_fileno plus SO_ERROR.
+ *  Errors: EINVAL (s NULL, port out of range, malformed host), ENAMETOOLONG,
+ *  EAFNOSUPPORT, EBADF (closed), ECONNREFUSED, ENOENT (AF_UNIX path),
+ *  ETIMEDOUT (timeout mode), EINPROGRESS (non-blocking mode), EISCONN,
+ *  EALREADY, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL, EINTR (interrupt
+ *  handler asked), SK_EAI_* (name did not resolve). */
+SK_API int sk_connect(sk_socket *s, const char *host, int port);
+
+/** Same as sk_connect, Python's connect_ex(): the error number is the
+ *  result. Returns exactly what sk_connect returns. */
+SK_API int sk_connect_ex(sk_socket *s, const char *host, int port);
+
+/** Shuts down one or both directions, Python's shutdown(how) with
+ *  SK_SHUT_RD, SK_SHUT_WR or SK_SHUT_RDWR.
+ *  Errors: EINVAL (s NULL, bad how), EBADF (closed), ENOTCONN. */
+SK_API int sk_shutdown(sk_socket *s, int how);
+
+/* ------------------------------------------------------------------------ */
+/* Data                                                                     */
+
+/** Receives up to len bytes, Python's recv(len, flags). *nread == 0 with a
+ *  0 return is an orderly EOF (or a zero-length datagram, or len == 0).
+ *  buf may be NULL only when len is 0.
+ *  Errors: EINVAL (s or nread NULL, buf NULL with len > 0), EBADF (closed,
+ *  or closed by another thread while waiting), ETIMEDOUT, EAGAIN, EINTR
+ *  (interrupt handler asked), ECONNRESET, ENOTCONN. */
+SK_API int sk_recv(sk_socket *s, void *buf, size_t len, int flags,
+                   size_t *nread);
+
+/** Sends some of the bytes, Python's send(data, flags); *nsent says how many
+ *  (possibly fewer than len). Never raises SIGPIPE.
+ *  Errors: EINVAL (s or nsent NULL, buf NULL with len > 0), EBADF,
+ *  ETIMEDOUT (nothing could be sent in time), EAGAIN, EINTR (interrupt
+ *  handler asked), EPIPE, ECONNRESET, ENOTCONN, EMSGSIZE, EDESTADDRREQ. */
+SK_API int sk_send(sk_socket *s, const void *buf, size_t len, int flags,
+                   size_t *nsent);
+
+/** Sends all len bytes, Python's sendall(data, flags). In timeout mode the
+ *  timeout bounds the whole call, not each send. *nsent (nsent may be NULL)
+ *  is set on success and on failure, and then tells how many bytes went out.
+ *  Errors: as sk_send. */
+SK_API int sk_sendall(sk_socket *s, const void *buf, size_t len, int flags,
+                      size_t *nsent);
+
+/** Receives a datagram (or stream bytes) and its source, Python's
+ *  recvfrom(len, flags). *from gets the sender; for a connected stream
+ *  socket the kernel reports no address and from->family is 0.
+ *  Errors: as sk_recv, and EINVAL when from is NULL. */
+SK_API int sk_recvfrom(sk_socket *s, void *buf, size_t len, int flags,
+                       size_t *nread, sk_addr *from);
+
+/** Sends to an address, Python's sendto(data, flags, (host, port)).
+ *  Errors: as sk_send, and those of the address (EINVAL, ENAMETOOLONG,
+ *  EAFNOSUPPORT, SK_EAI_*), EACCES (broadcast without SO_BROADCAST),
+ *  EISCONN. */
+SK_API int sk_sendto(sk_socket *s, const void *buf, size_t len, int flags,
+                     const char *host, int port, size_t *nsent);
+
+/* ------------------------------------------------------------------------ */
+/* Addresses                                                                */
+
+/** The socket's own address, Python's getsockname().
+ *  Errors: EINVAL (s or out NULL), EBADF (closed). */
+SK_API int sk_getsockname(const sk_socket *s, sk_addr *out);
+
+/** The peer's address, Python's getpeername().
+ *  Errors: EINVAL (s or out NULL), EBADF (closed), ENOTCONN. */
+SK_API int sk_getpeername(const sk_socket *s, sk_addr *out);
+
+/* ------------------------------------------------------------------------ */
+/* Options                                                                  */
+
+/** Sets an int option, Python's setsockopt(level, opt, value).
+ *  Errors: EINVAL (s NULL, or the kernel rejects the value), EBADF,
+ *  ENOPROTOOPT (unknown option). */
+SK_API int sk_setsockopt_int(sk_socket *s, int level, int opt, int value);
+
+/** Sets an option from len bytes, Python's setsockopt(level, opt, bytes)
+ *  (e.g. struct linger for SO_LINGER). value may be NULL only if len is 0.
+ *  Errors: EINVAL (s NULL, value NULL with len > 0, wrong length for the
+ *  option), EBADF, ENOPROTOOPT. */
+SK_API int sk_setsockopt(sk_socket *s, int level, int opt,
+                         const void *value, size_t len);
+
+/** Reads an int option, Python's getsockopt(level, opt).
+ *  Errors: EINVAL (s or value NULL), EBADF, ENOPROTOOPT. */
+SK_API int sk_getsockopt_int(const sk_socket *s, int level, int opt,
+                             int *value);
+
+/** Reads an option as bytes, Python's getsockopt(level, opt, buflen). *len
+ *  is the capacity of value on the way in and the option's length on the way
+ *  out; no more than the capacity is ever written.
+ *  Errors: EINVAL (s or len NULL, value NULL with *len > 0, *len too large
+ *  for socklen_t), EBADF, ENOPROTOOPT. */
+SK_API int sk_getsockopt(const sk_socket *s, int level, int opt,
+                         void *value, size_t *len);
+
+/** Looks a constant up by name, with or without the "SK_" prefix
+ *  ("SO_REUSEADDR", "SK_AF_INET"); knows every SK_ constant of this header
+ *  (address families, types, levels, options, flags, SK_EAI_* codes,
+ *  SK_ERR_BASE, SK_SOMAXCONN, SK_ADDR_HOSTLEN, the version numbers).
+ *  Errors: EINVAL (name or value NULL), ENOENT (unknown name). */
+SK_API int sk_constant(const char *name, int *value);
+
+/* ------------------------------------------------------------------------ */
+/* Timeouts and modes                                                       */
+
+/** Sets the mode, Python's settimeout(t): SK_TIMEOUT_NONE (exactly -1.0)
+ *  for blocking, 0 for non-blocking, > 0 for timeout
+ *  mode with that many seconds per call. Tiny positive timeouts are rounded
+ *  up to the clock's resolution, never down to 0.
+ *  Errors: EINVAL (s NULL, NaN, negative other than SK_TIMEOUT_NONE), ERANGE
+ *  (infinite, or above about 292 years), EBADF (closed). */
+SK_API int sk_settimeout(sk_socket *s, double seconds);
+
+/** The timeout set with sk_settimeout, exactly as given;
+ *  SK_TIMEOUT_NONE for blocking mode.
+ *  Errors: EINVAL (s or seconds NULL). Works on a closed socket. */
+SK_API int sk_gettimeout(const sk_socket *s, double *seconds);
+
+/** Python's setblocking(flag): non-zero is sk_settimeout(SK_TIMEOUT_NONE),
+ *  zero is sk_settimeout(0).
+ *  Errors: EINVAL (s NULL), EBADF (closed). */
+SK_API int sk_setblocking(sk_socket *s, int flag);
+
+/** Python's getblocking(): *flag is 1 in blocking and timeout mode, 0 in
+ *  non-blocking mode (Python's rule: timeout mode counts as blocking).
+ *  Errors: EINVAL (s or flag NULL). */
+SK_API int sk_getblocking(const sk_socket *s, int *flag);
+
+/** Sets the timeout every socket made afterwards starts with (new, accepted,
+ *  socketpair, from_fd), Python's setdefaulttimeout(t). Process-wide; the
+ *  initial default is SK_TIMEOUT_NONE.
+ *  Errors: EINVAL (NaN, negative other than SK_TIMEOUT_NONE), ERANGE. */
+SK_API int sk_setdefaulttimeout(double seconds);
+
+/** The default timeout; SK_TIMEOUT_NONE when it is None. */
+SK_API double sk_getdefaulttimeout(void);
+
+/* ------------------------------------------------------------------------ */
+/* Buffered files                                                           */
+
+/** Makes a buffered stream over the socket, Python's makefile(mode,
+ *  buffering). mode is "r", "w" or "rw" (any order), each optionally with
+ *  "b"; the stream is always binary. bufsize 0 means the default, 65536.
+ *  The file keeps the descriptor alive: sk_close on the socket closes it
+ *  only when the last file is closed, and after sk_socket_free the files
+ *  keep working. Files honour the socket's timeout (one budget per call);
+ *  unlike Python's, a file stays usable after a timeout and loses nothing.
+ *  On success *out owns the file; release it with sk_file_free.
+ *  Errors: EINVAL (s, mode or out NULL; mode not one of the above, e.g.
+ *  "x", "a", "rt"), EBADF (closed), ENOMEM. */
+SK_API int sk_makefile(sk_socket *s, const char *mode, size_t bufsize,
+                       sk_file **out);
+
+/** Reads len bytes, Python's f.read(n): returns once len bytes are in buf
+ *  or at EOF (*nread < len). On failure *nread is 0 and every byte this call
+ *  had received stays buffered for the next read: nothing is lost.
+ *  Errors: EINVAL (f or nread NULL, buf NULL with len > 0), EBADF (file
+ *  closed or not readable), ETIMEDOUT, EAGAIN, EINTR, ECONNRESET. */
+SK_API int sk_file_read(sk_file *f, void *buf, size_t len, size_t *nread);
+
+/** Reads one line, Python's f.readline(limit): the bytes through the first
+ *  "\n" inclusive, or len bytes, or up to EOF, whichever comes first
+ *  (*nread == 0: EOF). Binary-safe; buf is not NUL-terminated. On failure
+ *  *nread is 0 and the bytes received stay buffered.
+ *  Errors: as sk_file_read. */
+SK_API int sk_file_readline(sk_file *f, void *buf, size_t len,
+                            size_t *nread);
+
+/** Writes len bytes, Python's f.write(b). Buffered: the bytes reach the peer
+ *  on sk_file_flush, sk_file_close, or when the buffer fills. The stream
+ *  always takes all len bytes: if sending what it holds fails, the error is
+ *  returned and the unsent bytes stay buffered for the next flush (do not
+ *  write them again).
+ *  Errors: EINVAL (f NULL, buf NULL with len > 0), EBADF (closed or not
+ *  writable), and those of sk_sendall. */
+SK_API int sk_file_write(sk_file *f, const void *buf, size_t len);
+
+/** Sends the buffered bytes. On failure the unsent bytes stay buffered.
+ *  Errors: EINVAL (f NULL), EBADF (closed), and those of sk_sendall. */
+SK_API int sk_file_flush(sk_file *f);
+
+/** Flushes and closes the file, Python's f.close(). The file is closed even
+ *  if the flush fails (that error is returned). Closing again returns 0. If
+ *  the socket was closed and this was its last file, the descriptor closes.
+ *  Errors: EINVAL (f NULL), and those of sk_file_flush. */
+SK_API int sk_file_close(sk_file *f);
+
+/** Closes the file if needed (unsent bytes are flushed if possible) and
+ *  releases the handle. NULL is a no-op. */
+SK_API void sk_file_free(sk_file *f);
+
+/* ------------------------------------------------------------------------ */
+/* Errors, interrupts, version                                              */
+
+/** A message for an error number (errno values and SK_EAI_* codes).
+ *  Never NULL; the string is static. */
+SK_API const char *sk_strerror(int err);
+
+/** The symbolic name of an error number: "ECONNREFUSED", "SK_EAI_NONAME";
+ *  "OK" for 0, "UNKNOWN" for a number it does not know. Never NULL; static. */
+SK_API const char *sk_errname(int err);
+
+/** The calling thread's last failure as a message naming the operation and
+ *  the address, e.g. "connect 127.0.0.1:1: Connection refused"; "" if no
+ *  call of this thread has failed. Successful calls leave it unchanged.
+ *  The string belongs to the thread and is overwritten by its next failure. */
+SK_API const char *sk_last_error(void);
+
+/** Installs, for the calling thread, the check that runs when a blocking
+ *  call is interrupted by a signal: fn(ctx) returning 0 retries the call
+ *  with the time left, non-zero makes it return EINTR now. NULL removes it.
+ *  (A signal whose handler was installed with SA_RESTART may restart a
+ *  plain blocking receive inside the kernel without socketkit seeing it.) */
+SK_API void sk_set_interrupt_handler(sk_interrupt_fn fn, void *ctx);
+
+/** The library's version, "1.0.0". */
+SK_API const char *sk_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SOCKETKIT_H */

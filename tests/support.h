@@ -1,0 +1,46 @@
+/* Helpers shared by the cmocka suites: real loopback peers, nothing mocked. */
+#ifndef SK_TEST_SUPPORT_H
+#define SK_TEST_SUPPORT_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <socketkit.h>
+
+/* Asserts that a socketkit call returned 0, printing sk_last_error() if not. */
+#define SK_OK(call)                                                          \
+    do {                                                                     \
+        int sk_ok_rc_ = (call);                                              \
+        if (sk_ok_rc_ != 0)                                                  \
+            fail_msg("%s returned %d (%s): %s", #call, sk_ok_rc_,            \
+                     sk_errname(sk_ok_rc_), sk_last_error());               \
+    } while (0)
+
+/* Asserts that a socketkit call failed with exactly `code`. */
+#define SK_FAILS(code, call)                                                 \
+    do {                                                                     \
+        int sk_rc_ = (call);                                                 \
+        if (sk_rc_ != (code))                                                \
+            fail_msg("%s returned %d (%s), expected %s", #call, sk_rc_,      \
+                     sk_errname(sk_rc_), #code);                            \
+    } while (0)
+
+/* A listening socket of `family` (SK_AF_INET or SK_AF_INET6) on an ephemeral
+ * loopback port; *port receives the port. */
+sk_socket *sk_test_listener(int family, int *port);
+
+/* A connected TCP pair over loopback of `family`: *client and *server. */
+void sk_test_tcp_pair(int family, sk_socket **client, sk_socket **server);
+
+/* A fresh AF_UNIX path in a private temp directory (removed at exit). */
+const char *sk_test_unix_path(const char *name);
+
+/* Seconds on the monotonic clock. */
+double sk_test_now(void);
+
+/* Number of open descriptors of this process. */
+int sk_test_open_fds(void);
+
+#endif
