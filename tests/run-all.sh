@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# The test command: every suite, three ways.
+#   1. build/ci    RelWithDebInfo, everything on, all of ctest
+#   2. build/asan  AddressSanitizer + UndefinedBehaviorSanitizer, core + fault suites
+#   3. build/tsan  ThreadSanitizer, the suites labelled "threads"
+# Each stage runs even if an earlier one failed, so one run shows every
+# problem; the exit status is non-zero if any stage failed. The output ends
+# with the ctest summary of the full build (CI reads those lines).
+#
+# Environment: JOBS (default 2) for build and ctest parallelism,
+# SK_SKIP_DEPS=1 to skip the package check, SK_STAGES="ci asan tsan" to run
+# a subset.
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+jobs=${JOBS:-2}
+stages=${SK_STAGES:-ci asan tsan}
+logdir=$root/build/logs
+mkdir -p "$logdir"
+
+if [[ "${SK_SKIP_DEPS:-0}" != 1 ]]; then
+  bash "$root/.ci/install-deps" || { echo "run-all: installing packages failed"; exit 1; }
+fi
+
+declare -A result
+declare -A counts
+start_all=$SECONDS
+
+# Pulls "N% tests passed, F tests failed out of T" from a ctest log.
+ctest_counts() {
+  grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$1" | tail -n1
+}
+
+# stage NAME LABEL-REGEX [cmake args...]: configure, build, run ctest.
+stage() {
+  local name=$1 labels=$2; shift 2
+  local dir=$root/build/$name log=$logdir/$name.log t0=$SECONDS
+  echo
+  echo "================ stage $name: configure + build ($dir)"
+  if ! cmake -S "$root" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >"$log" 2>&1; then
+    tail -n 40 "$log"; result[$name]="FAIL (configure, see $log)"; return
+  fi
+  if ! cmake --build "$dir" -j "$jobs" >>"$log" 2>&1; then
+    grep -E 'error|Error' "$log" | head -n 40
+    result[$name]="FAIL (build, see $log)"; return
+  fi
+  echo "================ stage $name: ctest ${labels:+-L '$labels'}"
+  local -a ctest_args=(--test-dir "$dir" --output-on-failure --no-tests=error
+                       --timeout 300 -j "$jobs")
+  [[ -n $labels ]] && ctest_args+=(-L "$labels")
+  local -a wrapper=()
+  [[ $name == tsan ]] && wrapper=("${tsan_wrapper[@]}")
+  "${wrapper[@]}" ctest "${ctest_args[@]}" 2>&1 | tee "$logdir/$name.ctest.log"
+  local rc=${PIPESTATUS[0]}
+  counts[$name]=$(ctest_counts "$logdir/$name.ctest.log")
+  if ((rc == 0)); then
+    result[$name]="ok"
+  else
+    result[$name]="FAIL (ctest exit $rc)"
+  fi
+  result[$name]+="  [$((SECONDS - t0))s]"
+}
+
+# Some kernels randomise mmap with more bits than ThreadSanitizer's fixed
+# memory layout allows ("unexpected memory mapping"); then run the TSan
+# tests with address randomisation off for that process tree only.
+tsan_wrapper=()
+probe_tsan() {
+  local d
+  d=$(mktemp -d)
+  printf '#include <pthread.h>\nstatic void *f(void *a){return a;}\nint main(void){pthread_t t;pthread_create(&t,0,f,0);return pthread_join(t,0);}\n' >"$d/p.c"
+  if ! cc -fsanitize=thread -pthread "$d/p.c" -o "$d/p" 2>/dev/null; then
+    rm -rf "$d"; echo "run-all: cannot build with -fsanitize=thread"; return 1
+  fi
+  if "$d/p" >/dev/null 2>&1; then
+    rm -rf "$d"; return 0
+  fi
+  if setarch "$(uname -m)" -R "$d/p" >/dev/null 2>&1; then
+    echo "run-all: ThreadSanitizer needs ASLR off on this kernel; using setarch -R"
+    tsan_wrapper=(setarch "$(uname -m)" -R)
+    rm -rf "$d"; return 0
+  fi
+  rm -rf "$d"; echo "run-all: ThreadSanitizer does not run on this machine"; return 1
+}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+
+for s in $stages; do
+  case $s in
+    ci)
+      stage ci "" ;;
+    asan)
+      stage asan 'core|fault' -DSOCKETKIT_SANITIZE=address,undefined \
+        -DSOCKETKIT_BINDINGS=OFF -DSOCKETKIT_BENCH=OFF -DSOCKETKIT_EXAMPLES=OFF ;;
+    tsan)
+      if probe_tsan; then
+        stage tsan 'threads' -DSOCKETKIT_SANITIZE=thread \
+          -DSOCKETKIT_BINDINGS=OFF -DSOCKETKIT_BENCH=OFF -DSOCKETKIT_EXAMPLES=OFF
+      else
+        result[tsan]="FAIL (ThreadSanitizer unusable)"
+      fi ;;
+    *) echo "run-all: unknown stage $s"; result[$s]="FAIL (unknown stage)" ;;
+  esac
+done
+
+failed=0
+echo
+echo "================ summary ($((SECONDS - start_all))s total)"
+for s in $stages; do
+  printf '  %-5s %s\n' "$s" "${result[$s]}"
+  [[ -n ${counts[$s]:-} ]] && printf '        %s\n' "${counts[$s]}"
+  [[ ${result[$s]} == ok* ]] || failed=1
+done
+if ((failed)); then echo "  RESULT: FAILED"; else echo "  RESULT: all stages passed"; fi
+
+# End with ctest's own closing lines from the most complete run, so a reader
+# of the last lines sees the real counts.
+for s in ci asan tsan; do
+  if [[ " $stages " == *" $s "* && -s $logdir/$s.ctest.log ]]; then
+    echo
+    echo "================ ctest summary of build/$s"
+    sed -n '/tests passed, /,$p' "$logdir/$s.ctest.log"
+    break
+  fi
+done
+exit "$failed"
