@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The demo: builds socketkit, starts the C echo server on 127.0.0.1, talks
+# to it from the C client (and from the Lua and Ruby clients when the
+# bindings exist), then fetches a page from a local python3 http.server
+# with the C HTTP/1.0 client.
+#
+# Usage: bash examples/demo.sh                 install packages, build, run
+#        bash examples/demo.sh --no-build --bin-dir DIR [--c-only]
+#             run against already built examples (this is the ctest)
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$root/build/demo
+bin=""
+do_build=1
+c_only=0
+while (($#)); do
+  case $1 in
+    --no-build) do_build=0 ;;
+    --bin-dir) bin=$2; shift ;;
+    --build-dir) build=$2; shift ;;
+    --c-only) c_only=1 ;;
+    *) echo "demo: unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if ((do_build)); then
+  bash "$root/.ci/install-deps" || exit 1
+  echo "== building socketkit in $build"
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DBUILD_TESTING=OFF -DSOCKETKIT_BENCH=OFF >"$root/build/demo-configure.log" 2>&1 \
+    || { cat "$root/build/demo-configure.log"; exit 1; }
+  cmake --build "$build" -j 2 >"$root/build/demo-build.log" 2>&1 \
+    || { tail -n 40 "$root/build/demo-build.log"; exit 1; }
+fi
+bin=${bin:-$build/examples}
+for exe in echo_server echo_client http_get; do
+  [[ -x $bin/$exe ]] || { echo "demo: $bin/$exe is not built" >&2; exit 1; }
+done
+
+tmp=$(mktemp -d /tmp/sk-demo.XXXXXX)
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do
+    kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
+  done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+passed=0 failed=0
+step() {  # step NAME COMMAND...: runs one client, counts the result
+  local name=$1; shift
+  echo "== $name"
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    echo "   FAILED: $name"; failed=$((failed + 1))
+  fi
+}
+
+# wait_for_line FILE REGEX: the line, once it appears (at most 10 s).
+wait_for_line() {
+  local i line
+  for ((i = 0; i < 100; i++)); do
+    line=$(grep -m1 -E "$2" "$1" 2>/dev/null) && { echo "$line"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+
+# --- echo ---------------------------------------------------------------
+"$bin/echo_server" 127.0.0.1 0 >"$tmp/echo.out" 2>&1 &
+pids+=($!)
+line=$(wait_for_line "$tmp/echo.out" '^listening on ') \
+  || { echo "demo: echo server did not start:"; cat "$tmp/echo.out"; exit 1; }
+port=${line##*:}
+echo "echo server: $line"
+
+step "C echo client" "$bin/echo_client" 127.0.0.1 "$port" "hello from C"
+
+if ((!c_only)); then
+  # The bindings' build puts each module beside its own CMake binary dir;
+  # the environment points each interpreter there and nowhere else.
+  lua_dir=$(find "$build/bindings" -path '*lua*' -name 'socketkit.so' -printf '%h\n' 2>/dev/null | head -n1)
+  ruby_dir=$(find "$build/bindings" -path '*ruby*' -name '*.so' -printf '%h\n' 2>/dev/null | head -n1)
+  if [[ -f $root/examples/lua/echo_client.lua ]]; then
+    if [[ -n $lua_dir ]]; then
+      step "Lua echo client" env LUA_CPATH="$lua_dir/?.so;;" \
+        LUA_PATH="$root/bindings/lua/?.lua;$lua_dir/?.lua;;" \
+        lua5.4 "$root/examples/lua/echo_client.lua" 127.0.0.1 "$port" "hello from Lua"
+    else
+      echo "== Lua echo client: FAILED, the Lua module is not built under $build/bindings"
+      failed=$((failed + 1))
+    fi
+  fi
+  if [[ -f $root/examples/ruby/echo_client.rb ]]; then
+    if [[ -n $ruby_dir ]]; then
+      step "Ruby echo client" env RUBYLIB="$ruby_dir:$root/bindings/ruby/lib" \
+        ruby "$root/examples/ruby/echo_client.rb" 127.0.0.1 "$port" "hello from Ruby"
+    else
+      echo "== Ruby echo client: FAILED, the Ruby extension is not built under $build/bindings"
+      failed=$((failed + 1))
+    fi
+  fi
+fi
+
+# --- HTTP ---------------------------------------------------------------
+mkdir -p "$tmp/www"
+printf 'Hello from python3 http.server.\nThis body was read with sk_file_read.\n' >"$tmp/www/hello.txt"
+# Port 0: http.server prints the port the kernel chose; -u so it prints now.
+python3 -u -m http.server --bind 127.0.0.1 --directory "$tmp/www" 0 >"$tmp/http.out" 2>&1 &
+pids+=($!)
+line=$(wait_for_line "$tmp/http.out" '^Serving HTTP on ') \
+  || { echo "demo: http.server did not start:"; cat "$tmp/http.out"; exit 1; }
+http_port=$(sed -E 's/.* port ([0-9]+).*/\1/' <<<"$line")
+echo "http server: 127.0.0.1:$http_port (python3 -m http.server)"
+
+http_check() {
+  "$bin/http_get" 127.0.0.1 "$http_port" /hello.txt >"$tmp/get.out" || return 1
+  cat "$tmp/get.out"
+  # The body is what follows the blank line after the headers.
+  sed '1,/^$/d' "$tmp/get.out" | cmp -s - "$tmp/www/hello.txt" \
+    || { echo "   body differs from the served file"; return 1; }
+}
+step "C HTTP/1.0 client (makefile + readline)" http_check
+
+echo
+echo "demo: $passed passed, $failed failed"
+((failed == 0))
