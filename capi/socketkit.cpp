@@ -1,0 +1,512 @@
+// The extern "C" layer: checks arguments, turns handles into the C++
+// objects, calls them, and makes sure nothing but an error number crosses
+// back. No socket logic lives here.
+#include "socketkit.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <stdexcept>
+
+#include "cpp/address.hpp"
+#include "cpp/error.hpp"
+#include "cpp/file_stream.hpp"
+#include "cpp/io.hpp"
+#include "cpp/socket.hpp"
+
+// The header spells the platform's constants as numbers, so that FFI callers
+// and SWIG can read them; here the compiler holds them to the platform.
+#define SK_PLATFORM_CONSTANTS(X)                                                                   \
+    X(AF_INET) X(AF_INET6) X(AF_UNIX) X(SOCK_STREAM) X(SOCK_DGRAM) X(SOL_SOCKET) X(SO_REUSEADDR)   \
+    X(SO_REUSEPORT) X(SO_KEEPALIVE) X(SO_BROADCAST) X(SO_RCVBUF) X(SO_SNDBUF) X(SO_ERROR)          \
+    X(SO_TYPE) X(SO_LINGER) X(SO_RCVLOWAT) X(IPPROTO_IP) X(IPPROTO_IPV6) X(IPPROTO_TCP)            \
+    X(IPPROTO_UDP) X(TCP_NODELAY) X(IPV6_V6ONLY) X(IP_TTL) X(MSG_PEEK) X(MSG_OOB) X(MSG_WAITALL)   \
+    X(MSG_DONTWAIT) X(SHUT_RD) X(SHUT_WR) X(SHUT_RDWR) X(SOMAXCONN)
+
+#define SK_LIBRARY_CONSTANTS(X)                                                                    \
+    X(ERR_BASE) X(EAI_BADFLAGS) X(EAI_NONAME) X(EAI_AGAIN) X(EAI_FAIL) X(EAI_NODATA)               \
+    X(EAI_FAMILY) X(EAI_SOCKTYPE) X(EAI_SERVICE) X(EAI_ADDRFAMILY) X(EAI_MEMORY) X(EAI_SYSTEM)     \
+    X(EAI_OVERFLOW) X(ADDR_HOSTLEN) X(VERSION_MAJOR) X(VERSION_MINOR) X(VERSION_PATCH)
+
+#define SK_CHECK_PLATFORM(name) static_assert(SK_##name == (name), "SK_" #name " differs from the platform");
+SK_PLATFORM_CONSTANTS(SK_CHECK_PLATFORM)
+#undef SK_CHECK_PLATFORM
+
+static_assert(sizeof(sk_addr{}.host) == sk::kHostCapacity, "sk_addr.host and HostPort.host must match");
+
+struct sk_socket {
+    std::uint32_t tag;
+    std::shared_ptr<sk::Socket> impl;
+};
+
+struct sk_file {
+    std::uint32_t tag;
+    std::unique_ptr<sk::FileStream> impl;
+};
+
+namespace {
+
+constexpr std::uint32_t kSocketTag = 0x534b534fu;  // "SKSO"
+constexpr std::uint32_t kFileTag = 0x534b4649u;    // "SKFI"
+constexpr std::uint32_t kFreedTag = 0xdeadd00du;
+
+struct Constant {
+    const char *name;
+    int value;
+};
+
+#define SK_CONSTANT_ENTRY(name) {#name, SK_##name},
+constexpr Constant kConstants[] = {SK_PLATFORM_CONSTANTS(SK_CONSTANT_ENTRY) SK_LIBRARY_CONSTANTS(SK_CONSTANT_ENTRY)};
+#undef SK_CONSTANT_ENTRY
+
+sk::Socket *socket_of(const sk_socket *s) { return s && s->tag == kSocketTag ? s->impl.get() : nullptr; }
+
+sk::FileStream *file_of(const sk_file *f) { return f && f->tag == kFileTag ? f->impl.get() : nullptr; }
+
+// Runs body and turns any C++ exception into an error number, so none
+// reaches a C caller.
+template <class Body>
+int guarded(const char *op, Body &&body) noexcept
+{
+    try {
+        return body();
+    } catch (const std::bad_alloc &) {
+        return sk::fail(ENOMEM, op);
+    } catch (const std::length_error &) {
+        return sk::fail(ENOMEM, op);
+    } catch (...) {
+        return sk::fail(EIO, op);
+    }
+}
+
+int invalid(const char *op) { return sk::fail(EINVAL, op); }
+
+void copy_addr(const sk::HostPort &from, sk_addr *to)
+{
+    to->family = from.family;
+    to->port = from.port;
+    to->flowinfo = from.flowinfo;
+    to->scope_id = from.scope_id;
+    std::memcpy(to->host, from.host, sizeof to->host);
+}
+
+int wrap_socket(std::shared_ptr<sk::Socket> impl, sk_socket **out)
+{
+    *out = new sk_socket{kSocketTag, std::move(impl)};
+    return 0;
+}
+
+}  // namespace
+
+extern "C" {
+
+// --- creating and releasing ------------------------------------------------
+
+int sk_socket_new(int family, int type, int proto, sk_socket **out)
+{
+    if (!out)
+        return invalid("socket");
+    return guarded("socket", [&] {
+        std::shared_ptr<sk::Socket> impl;
+        if (const int rc = sk::Socket::create(family, type, proto, &impl))
+            return rc;
+        return wrap_socket(std::move(impl), out);
+    });
+}
+
+int sk_socket_from_fd(int fd, sk_socket **out)
+{
+    if (!out)
+        return invalid("fromfd");
+    return guarded("fromfd", [&] {
+        std::shared_ptr<sk::Socket> impl;
+        if (const int rc = sk::Socket::adopt(fd, &impl))
+            return rc;
+        try {
+            return wrap_socket(impl, out);
+        } catch (...) {
+            int ignored;
+            impl->detach(&ignored);  // on failure the caller keeps the descriptor
+            throw;
+        }
+    });
+}
+
+int sk_socketpair(int family, int type, int proto, sk_socket **a, sk_socket **b)
+{
+    if (!a || !b)
+        return invalid("socketpair");
+    return guarded("socketpair", [&] {
+        std::shared_ptr<sk::Socket> ia, ib;
+        if (const int rc = sk::Socket::pair(family, type, proto, &ia, &ib))
+            return rc;
+        std::unique_ptr<sk_socket> ha(new sk_socket{kSocketTag, std::move(ia)});
+        std::unique_ptr<sk_socket> hb(new sk_socket{kSocketTag, std::move(ib)});
+        *a = ha.release();
+        *b = hb.release();
+        return 0;
+    });
+}
+
+void sk_socket_free(sk_socket *s)
+{
+    if (sk::Socket *impl = socket_of(s)) {
+        impl->close();
+        s->tag = kFreedTag;
+        delete s;
+    }
+}
+
+int sk_close(sk_socket *s)
+{
+    sk::Socket *impl = socket_of(s);
+    return impl ? impl->close() : invalid("close");
+}
+
+int sk_detach(sk_socket *s, int *fd)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !fd)
+        return invalid("detach");
+    return impl->detach(fd);
+}
+
+// --- properties --------------------------------------------------------------
+
+int sk_family(const sk_socket *s)
+{
+    const sk::Socket *impl = socket_of(s);
+    return impl ? impl->family() : -1;
+}
+
+int sk_type(const sk_socket *s)
+{
+    const sk::Socket *impl = socket_of(s);
+    return impl ? impl->type() : -1;
+}
+
+int sk_proto(const sk_socket *s)
+{
+    const sk::Socket *impl = socket_of(s);
+    return impl ? impl->proto() : -1;
+}
+
+int sk_fileno(const sk_socket *s)
+{
+    const sk::Socket *impl = socket_of(s);
+    return impl ? impl->fileno() : -1;
+}
+
+// --- connections -------------------------------------------------------------
+
+int sk_bind(sk_socket *s, const char *host, int port)
+{
+    sk::Socket *impl = socket_of(s);
+    return impl ? impl->bind(host, port) : invalid("bind");
+}
+
+int sk_listen(sk_socket *s, int backlog)
+{
+    sk::Socket *impl = socket_of(s);
+    return impl ? impl->listen(backlog) : invalid("listen");
+}
+
+int sk_accept(sk_socket *s, sk_socket **conn, sk_addr *peer)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !conn)
+        return invalid("accept");
+    return guarded("accept", [&] {
+        std::shared_ptr<sk::Socket> accepted;
+        sk::HostPort from;
+        if (const int rc = impl->accept(&accepted, peer ? &from : nullptr))
+            return rc;
+        wrap_socket(std::move(accepted), conn);
+        if (peer)
+            copy_addr(from, peer);
+        return 0;
+    });
+}
+
+int sk_connect(sk_socket *s, const char *host, int port)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl)
+        return invalid("connect");
+    return guarded("connect", [&] { return impl->connect(host, port); });
+}
+
+int sk_connect_ex(sk_socket *s, const char *host, int port) { return sk_connect(s, host, port); }
+
+int sk_shutdown(sk_socket *s, int how)
+{
+    sk::Socket *impl = socket_of(s);
+    return impl ? impl->shutdown(how) : invalid("shutdown");
+}
+
+// --- data ----------------------------------------------------------------------
+
+int sk_recv(sk_socket *s, void *buf, size_t len, int flags, size_t *nread)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !nread || (!buf && len))
+        return invalid("recv");
+    return impl->recv(buf, len, flags, nread);
+}
+
+int sk_send(sk_socket *s, const void *buf, size_t len, int flags, size_t *nsent)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !nsent || (!buf && len))
+        return invalid("send");
+    return impl->send(buf, len, flags, nsent);
+}
+
+int sk_sendall(sk_socket *s, const void *buf, size_t len, int flags, size_t *nsent)
+{
+    sk::Socket *impl = socket_of(s);
+    size_t sent = 0;
+    if (nsent)
+        *nsent = 0;
+    if (!impl || (!buf && len))
+        return invalid("sendall");
+    const int rc = impl->sendall(buf, len, flags, &sent);
+    if (nsent)
+        *nsent = sent;
+    return rc;
+}
+
+int sk_recvfrom(sk_socket *s, void *buf, size_t len, int flags, size_t *nread, sk_addr *from)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !nread || !from || (!buf && len))
+        return invalid("recvfrom");
+    sk::HostPort hp;
+    const int rc = impl->recvfrom(buf, len, flags, nread, &hp);
+    if (!rc)
+        copy_addr(hp, from);
+    return rc;
+}
+
+int sk_sendto(sk_socket *s, const void *buf, size_t len, int flags, const char *host, int port, size_t *nsent)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !nsent || (!buf && len))
+        return invalid("sendto");
+    return guarded("sendto", [&] { return impl->sendto(buf, len, flags, host, port, nsent); });
+}
+
+// --- addresses ---------------------------------------------------------------
+
+int sk_getsockname(const sk_socket *s, sk_addr *out)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !out)
+        return invalid("getsockname");
+    sk::HostPort hp;
+    const int rc = impl->getsockname(&hp);
+    if (!rc)
+        copy_addr(hp, out);
+    return rc;
+}
+
+int sk_getpeername(const sk_socket *s, sk_addr *out)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !out)
+        return invalid("getpeername");
+    sk::HostPort hp;
+    const int rc = impl->getpeername(&hp);
+    if (!rc)
+        copy_addr(hp, out);
+    return rc;
+}
+
+// --- options -----------------------------------------------------------------
+
+int sk_setsockopt_int(sk_socket *s, int level, int opt, int value)
+{
+    sk::Socket *impl = socket_of(s);
+    return impl ? impl->setsockopt(level, opt, &value, sizeof value) : invalid("setsockopt");
+}
+
+int sk_setsockopt(sk_socket *s, int level, int opt, const void *value, size_t len)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || (!value && len) || len > INT_MAX)
+        return invalid("setsockopt");
+    return impl->setsockopt(level, opt, value, static_cast<socklen_t>(len));
+}
+
+int sk_getsockopt_int(const sk_socket *s, int level, int opt, int *value)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !value)
+        return invalid("getsockopt");
+    int v = 0;
+    socklen_t len = sizeof v;
+    const int rc = impl->getsockopt(level, opt, &v, &len);
+    if (!rc)
+        *value = v;
+    return rc;
+}
+
+int sk_getsockopt(const sk_socket *s, int level, int opt, void *value, size_t *len)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !len || (!value && *len) || *len > INT_MAX)
+        return invalid("getsockopt");
+    socklen_t n = static_cast<socklen_t>(*len);
+    const int rc = impl->getsockopt(level, opt, value, &n);
+    if (!rc)
+        *len = n;
+    return rc;
+}
+
+int sk_constant(const char *name, int *value)
+{
+    if (!name || !value)
+        return invalid("constant");
+    const char *bare = std::strncmp(name, "SK_", 3) == 0 ? name + 3 : name;
+    for (const Constant &c : kConstants) {
+        if (std::strcmp(c.name, bare) == 0) {
+            *value = c.value;
+            return 0;
+        }
+    }
+    return sk::fail(ENOENT, "constant", name);
+}
+
+// --- timeouts ------------------------------------------------------------------
+
+int sk_settimeout(sk_socket *s, double seconds)
+{
+    sk::Socket *impl = socket_of(s);
+    return impl ? impl->settimeout(seconds) : invalid("settimeout");
+}
+
+int sk_gettimeout(const sk_socket *s, double *seconds)
+{
+    const sk::Socket *impl = socket_of(s);
+    if (!impl || !seconds)
+        return invalid("gettimeout");
+    *seconds = impl->timeout();
+    return 0;
+}
+
+int sk_setblocking(sk_socket *s, int flag)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl)
+        return invalid("setblocking");
+    return impl->settimeout(flag ? SK_TIMEOUT_NONE : 0.0);
+}
+
+int sk_getblocking(const sk_socket *s, int *flag)
+{
+    const sk::Socket *impl = socket_of(s);
+    if (!impl || !flag)
+        return invalid("getblocking");
+    *flag = impl->mode() != sk::kNonBlocking;
+    return 0;
+}
+
+int sk_setdefaulttimeout(double seconds) { return sk::Socket::set_default_timeout(seconds); }
+
+double sk_getdefaulttimeout(void) { return sk::Socket::default_timeout(); }
+
+// --- files -------------------------------------------------------------------
+
+int sk_makefile(sk_socket *s, const char *mode, size_t bufsize, sk_file **out)
+{
+    sk_socket *handle = socket_of(s) ? s : nullptr;
+    if (!handle || !mode || !out)
+        return invalid("makefile");
+    bool readable = false, writable = false;
+    if (sk::FileStream::parse_mode(mode, &readable, &writable))
+        return sk::fail(EINVAL, "makefile", mode);
+    if (handle->impl->fileno() < 0)
+        return sk::fail(EBADF, "makefile");
+    return guarded("makefile", [&] {
+        std::unique_ptr<sk::FileStream> stream(
+            new sk::FileStream(handle->impl, readable, writable, bufsize));
+        *out = new sk_file{kFileTag, std::move(stream)};
+        return 0;
+    });
+}
+
+int sk_file_read(sk_file *f, void *buf, size_t len, size_t *nread)
+{
+    sk::FileStream *impl = file_of(f);
+    if (!impl || !nread || (!buf && len))
+        return invalid("read");
+    return guarded("read", [&] { return impl->read(buf, len, nread); });
+}
+
+int sk_file_readline(sk_file *f, void *buf, size_t len, size_t *nread)
+{
+    sk::FileStream *impl = file_of(f);
+    if (!impl || !nread || (!buf && len))
+        return invalid("readline");
+    return guarded("readline", [&] { return impl->readline(buf, len, nread); });
+}
+
+int sk_file_write(sk_file *f, const void *buf, size_t len)
+{
+    sk::FileStream *impl = file_of(f);
+    if (!impl || (!buf && len))
+        return invalid("write");
+    return guarded("write", [&] { return impl->write(buf, len); });
+}
+
+int sk_file_flush(sk_file *f)
+{
+    sk::FileStream *impl = file_of(f);
+    if (!impl)
+        return invalid("flush");
+    return guarded("flush", [&] { return impl->flush(); });
+}
+
+int sk_file_close(sk_file *f)
+{
+    sk::FileStream *impl = file_of(f);
+    if (!impl)
+        return invalid("close");
+    return guarded("close", [&] { return impl->close(); });
+}
+
+void sk_file_free(sk_file *f)
+{
+    if (!file_of(f))
+        return;
+    guarded("close", [&] { return f->impl->close(); });
+    f->tag = kFreedTag;
+    delete f;
+}
+
+// --- errors, interrupts, version ------------------------------------------
+
+const char *sk_strerror(int err) { return sk::error_message(err); }
+
+const char *sk_errname(int err) { return sk::error_name(err); }
+
+const char *sk_last_error(void) { return sk::last_error(); }
+
+void sk_set_interrupt_handler(sk_interrupt_fn fn, void *ctx) { sk::set_interrupt_check(fn, ctx); }
+
+#define SK_STRINGIFY_(x) #x
+#define SK_STRINGIFY(x) SK_STRINGIFY_(x)
+
+const char *sk_version(void)
+{
+    return SK_STRINGIFY(SK_VERSION_MAJOR) "." SK_STRINGIFY(SK_VERSION_MINOR) "." SK_STRINGIFY(SK_VERSION_PATCH);
+}
+
+}  // extern "C"

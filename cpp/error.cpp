@@ -1,0 +1,96 @@
+#include "cpp/error.hpp"
+
+#include <netdb.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "socketkit.h"
+
+namespace sk {
+namespace {
+
+// The one table of socketkit's own codes: each SK_EAI_* code, its name and
+// the getaddrinfo code whose message it carries.
+#define SK_EAI_TABLE(X)   \
+    X(BADFLAGS)           \
+    X(NONAME)             \
+    X(AGAIN)              \
+    X(FAIL)               \
+    X(NODATA)             \
+    X(FAMILY)             \
+    X(SOCKTYPE)           \
+    X(SERVICE)            \
+    X(ADDRFAMILY)         \
+    X(MEMORY)             \
+    X(SYSTEM)             \
+    X(OVERFLOW)
+
+#define SK_CHECK_CODE(n) \
+    static_assert(SK_EAI_##n == SK_ERR_BASE - EAI_##n, "SK_EAI_" #n " must be SK_ERR_BASE - EAI_" #n);
+SK_EAI_TABLE(SK_CHECK_CODE)
+#undef SK_CHECK_CODE
+
+struct CodeEntry {
+    int code;
+    int eai;
+    const char *name;
+};
+
+#define SK_ENTRY(n) {SK_EAI_##n, EAI_##n, "SK_EAI_" #n},
+constexpr CodeEntry kCodes[] = {SK_EAI_TABLE(SK_ENTRY)};
+#undef SK_ENTRY
+
+const CodeEntry *find_code(int code)
+{
+    for (const CodeEntry &e : kCodes)
+        if (e.code == code)
+            return &e;
+    return nullptr;
+}
+
+// Trivially destructible, so nothing runs at thread exit or dlclose.
+thread_local char t_last_error[512];
+
+}  // namespace
+
+int fail(int code, const char *op, const char *where)
+{
+    if (where && *where)
+        std::snprintf(t_last_error, sizeof t_last_error, "%s %s: %s", op, where, error_message(code));
+    else
+        std::snprintf(t_last_error, sizeof t_last_error, "%s: %s", op, error_message(code));
+    return code;
+}
+
+const char *last_error() { return t_last_error; }
+
+const char *error_message(int code)
+{
+    if (code == 0)
+        return "Success";
+    if (const CodeEntry *e = find_code(code))
+        return gai_strerror(e->eai);
+    const char *m = strerrordesc_np(code);
+    return m ? m : "Unknown error";
+}
+
+const char *error_name(int code)
+{
+    if (code == 0)
+        return "OK";
+    if (const CodeEntry *e = find_code(code))
+        return e->name;
+    const char *n = strerrorname_np(code);
+    return n ? n : "UNKNOWN";
+}
+
+int from_gai_error(int eai, int saved_errno)
+{
+    if (eai == EAI_SYSTEM)
+        return saved_errno ? saved_errno : EIO;
+    return find_code(SK_ERR_BASE - eai) ? SK_ERR_BASE - eai : SK_EAI_FAIL;
+}
+
+}  // namespace sk

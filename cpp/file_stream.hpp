@@ -1,0 +1,53 @@
+// Python's makefile(): a buffered reader and writer over a socket. The file
+// holds an io reference on the socket, so the descriptor outlives the
+// socket's close() until the file closes. Used by one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <vector>
+
+#include "cpp/socket.hpp"
+
+namespace sk {
+
+class FileStream {
+public:
+    static constexpr std::size_t kDefaultBufferSize = 65536;
+
+    // Parses a makefile mode: r, w or both in any order, optional b, each
+    // once. Returns 0 or EINVAL.
+    static int parse_mode(const char *mode, bool *readable, bool *writable);
+
+    FileStream(std::shared_ptr<Socket> socket, bool readable, bool writable, std::size_t bufsize);
+    ~FileStream();
+    FileStream(const FileStream &) = delete;
+    FileStream &operator=(const FileStream &) = delete;
+
+    int read(void *buf, std::size_t len, std::size_t *nread);
+    int readline(void *buf, std::size_t len, std::size_t *nread);
+    int write(const void *buf, std::size_t len);
+    int flush();
+    int close();
+
+private:
+    class Call;
+
+    std::size_t buffered() const { return rend_ - rpos_; }
+    int refill(Call &call, std::size_t *got);
+    void unread(const char *bytes, std::size_t n);
+    int send_buffer(Call &call);
+    void keep_unsent(const char *bytes, std::size_t n);
+
+    std::shared_ptr<Socket> socket_;
+    const bool readable_;
+    const bool writable_;
+    bool closed_ = false;
+    const std::size_t capacity_;
+    std::vector<char> rbuf_;
+    std::size_t rpos_ = 0;
+    std::size_t rend_ = 0;
+    std::vector<char> wbuf_;
+};
+
+}  // namespace sk

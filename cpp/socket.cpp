@@ -1,0 +1,559 @@
+#include "cpp/socket.hpp"
+
+#include <fcntl.h>
+#include <sys/ioctl.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "cpp/error.hpp"
+#include "cpp/io.hpp"
+
+namespace sk {
+namespace {
+
+// Constant-initialised: no constructor runs at load time.
+std::atomic<Nanos> g_default_mode{kBlocking};
+std::atomic<double> g_default_seconds{-1.0};
+
+constexpr int kTypeFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
+
+int creation_flags(Nanos mode) { return SOCK_CLOEXEC | (mode == kNonBlocking ? SOCK_NONBLOCK : 0); }
+
+int set_nonblocking(int fd, bool on)
+{
+    int flag = on ? 1 : 0;
+    return ::ioctl(fd, FIONBIO, &flag) < 0 ? errno : 0;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Making sockets
+
+Socket::Socket(UniqueFd fd, int family, int type, int proto, Nanos mode, double seconds)
+    : fd_(fd.release()), family_(family), type_(type), proto_(proto), mode_(mode), seconds_(seconds),
+      armed_{0, 0}
+{
+}
+
+Socket::~Socket()
+{
+    if (!(state_.load() & kDone))
+        ::close(fd_);
+}
+
+int Socket::create(int family, int type, int proto, std::shared_ptr<Socket> *out)
+{
+    Nanos mode = g_default_mode.load();
+    double seconds = g_default_seconds.load();
+    if (type & SOCK_NONBLOCK) {
+        mode = kNonBlocking;
+        seconds = 0.0;
+    }
+    const int base_type = type & ~kTypeFlags;
+    UniqueFd fd(::socket(family, base_type | creation_flags(mode), proto));
+    if (fd.get() < 0)
+        return fail(errno, "socket");
+    *out = std::make_shared<Socket>(std::move(fd), family, base_type, proto, mode, seconds);
+    return 0;
+}
+
+int Socket::adopt(int fd, std::shared_ptr<Socket> *out)
+{
+    if (fd < 0)
+        return fail(EINVAL, "fromfd");
+    int family = 0, type = 0, proto = 0;
+    socklen_t len = sizeof family;
+    if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &family, &len) < 0)
+        return fail(errno, "fromfd");
+    len = sizeof type;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+        return fail(errno, "fromfd");
+    len = sizeof proto;
+    if (::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
+        return fail(errno, "fromfd");
+
+    const Nanos mode = g_default_mode.load();
+    UniqueFd owned(fd);
+    std::shared_ptr<Socket> s;
+    try {
+        s = std::make_shared<Socket>(std::move(owned), family, type, proto, mode, g_default_seconds.load());
+    } catch (...) {
+        owned.release();  // on failure the caller keeps the descriptor
+        throw;
+    }
+    // Whatever kernel timeouts the descriptor came with are unknown to us.
+    s->armed_[kReceiving].store(kUnknownArm);
+    s->armed_[kSending].store(kUnknownArm);
+    int rc = ::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? errno : 0;
+    if (!rc)
+        rc = set_nonblocking(fd, mode == kNonBlocking);
+    if (rc) {
+        int ignored;
+        s->detach(&ignored);
+        return fail(rc, "fromfd");
+    }
+    *out = std::move(s);
+    return 0;
+}
+
+int Socket::pair(int family, int type, int proto, std::shared_ptr<Socket> *a, std::shared_ptr<Socket> *b)
+{
+    Nanos mode = g_default_mode.load();
+    double seconds = g_default_seconds.load();
+    if (type & SOCK_NONBLOCK) {
+        mode = kNonBlocking;
+        seconds = 0.0;
+    }
+    const int base_type = type & ~kTypeFlags;
+    int fds[2];
+    if (::socketpair(family, base_type | creation_flags(mode), proto, fds) < 0)
+        return fail(errno, "socketpair");
+    UniqueFd fa(fds[0]), fb(fds[1]);
+    auto sa = std::make_shared<Socket>(std::move(fa), family, base_type, proto, mode, seconds);
+    auto sb = std::make_shared<Socket>(std::move(fb), family, base_type, proto, mode, seconds);
+    *a = std::move(sa);
+    *b = std::move(sb);
+    return 0;
+}
+
+int Socket::set_default_timeout(double seconds)
+{
+    Nanos mode;
+    if (const int rc = timeout_from_seconds(seconds, &mode))
+        return fail(rc, "setdefaulttimeout");
+    g_default_seconds.store(seconds);
+    g_default_mode.store(mode);
+    return 0;
+}
+
+double Socket::default_timeout() { return g_default_seconds.load(); }
+
+// ---------------------------------------------------------------------------
+// Closing while other threads may be inside a call (DESIGN.md): calls in
+// flight are counted; close marks the socket closing, wakes those calls with
+// shutdown() only if there are any, and whichever of close and the last call
+// finishes last closes the descriptor, so no call ever uses a number the
+// kernel has handed out again.
+
+bool Socket::enter()
+{
+    const std::uint32_t seen = state_.fetch_add(1);
+    if (seen & kClosing) {
+        leave();
+        return false;
+    }
+    return true;
+}
+
+void Socket::leave()
+{
+    const std::uint32_t now = state_.fetch_sub(1) - 1;
+    if ((now & kClosing) && !(now & kDone) && (now & kCountMask) == 0)
+        finish_close(now);
+}
+
+void Socket::finish_close(std::uint32_t seen)
+{
+    // Exactly one thread moves the state from "closing, idle" to "done".
+    if (state_.compare_exchange_strong(seen, seen | kDone))
+        ::close(fd_);
+}
+
+void Socket::release_descriptor()
+{
+    // Count ourselves in flight while deciding, so the descriptor cannot be
+    // closed (and its number reused) between the check and the shutdown.
+    std::uint32_t seen = state_.load();
+    do {
+        if (seen & kClosing)
+            return;
+    } while (!state_.compare_exchange_weak(seen, (seen + 1) | kClosing));
+    if ((seen & kCountMask) != 0)
+        ::shutdown(fd_, SHUT_RDWR);
+    leave();
+}
+
+int Socket::closed_or(int rc) const { return (state_.load() & kClosing) ? EBADF : rc; }
+
+int Socket::fileno() const
+{
+    if (user_closed() || (state_.load() & kClosing))
+        return -1;
+    return fd_;
+}
+
+int Socket::close()
+{
+    if (user_closed_.exchange(true))
+        return 0;
+    if (io_refs_.load() == 0)
+        release_descriptor();
+    return 0;
+}
+
+void Socket::drop_io_ref()
+{
+    if (io_refs_.fetch_sub(1) == 1 && user_closed())
+        release_descriptor();
+}
+
+int Socket::detach(int *fd)
+{
+    if (user_closed())
+        return fail(EBADF, "detach");
+    std::uint32_t seen = state_.load();
+    do {
+        if (seen & kClosing)
+            return fail(EBADF, "detach");
+    } while (!state_.compare_exchange_weak(seen, seen | kClosing | kDone));
+    user_closed_.store(true);
+    // Hand back a plain blocking descriptor, not one with our timeouts armed.
+    static constexpr timeval kNoTimeout{0, 0};
+    if (armed_[kReceiving].load() != 0)
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &kNoTimeout, sizeof kNoTimeout);
+    if (armed_[kSending].load() != 0)
+        ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &kNoTimeout, sizeof kNoTimeout);
+    *fd = fd_;
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Modes
+
+int Socket::settimeout(double seconds)
+{
+    Nanos mode;
+    if (const int rc = timeout_from_seconds(seconds, &mode))
+        return fail(rc, "settimeout");
+    if (user_closed())
+        return fail(EBADF, "settimeout");
+    InFlight use(*this);
+    if (!use)
+        return fail(EBADF, "settimeout");
+    const bool want_nonblocking = mode == kNonBlocking;
+    if (want_nonblocking != (this->mode() == kNonBlocking))
+        if (const int rc = set_nonblocking(fd_, want_nonblocking))
+            return fail(rc, "settimeout");
+    seconds_.store(seconds, std::memory_order_relaxed);
+    mode_.store(mode, std::memory_order_relaxed);
+    return 0;
+}
+
+int Socket::arm(Direction d, Nanos ns)
+{
+    std::atomic<Nanos> &armed = armed_[d];
+    if (armed.load(std::memory_order_relaxed) == ns)
+        return 0;
+    const timeval tv = ns > 0 ? to_timeval(ns) : timeval{0, 0};
+    if (::setsockopt(fd_, SOL_SOCKET, d == kReceiving ? SO_RCVTIMEO : SO_SNDTIMEO, &tv, sizeof tv) < 0)
+        return errno;
+    armed.store(ns, std::memory_order_relaxed);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Data
+
+int Socket::receive(void *buf, std::size_t len, int flags, std::size_t *nread, Budget &budget)
+{
+    return run_call(
+        budget, flags, [&](Nanos ns) { return arm(kReceiving, ns); },
+        [&] { return ::recv(fd_, buf, len, flags); }, nread);
+}
+
+int Socket::send_all(const void *buf, std::size_t len, int flags, std::size_t *nsent, Budget &budget)
+{
+    const char *p = static_cast<const char *>(buf);
+    std::size_t done = 0;
+    // At least one send, as Python's sendall(b"") (a UDP socket sends an
+    // empty datagram).
+    do {
+        std::size_t n = 0;
+        const int rc = run_call(
+            budget, flags, [&](Nanos ns) { return arm(kSending, ns); },
+            [&] { return ::send(fd_, p + done, len - done, flags | MSG_NOSIGNAL); }, &n);
+        if (rc) {
+            *nsent = done;
+            return rc;
+        }
+        done += n;
+    } while (done < len);
+    *nsent = done;
+    return 0;
+}
+
+int Socket::recv(void *buf, std::size_t len, int flags, std::size_t *nread)
+{
+    if (user_closed())
+        return fail(EBADF, "recv");
+    InFlight use(*this);
+    if (!use)
+        return fail(EBADF, "recv");
+    Budget budget(mode());
+    const int rc = receive(buf, len, flags, nread, budget);
+    if (rc)
+        return fail(closed_or(rc), "recv");
+    if (*nread == 0 && len != 0 && closed_or(0))
+        return fail(EBADF, "recv");
+    return 0;
+}
+
+int Socket::send(const void *buf, std::size_t len, int flags, std::size_t *nsent)
+{
+    if (user_closed())
+        return fail(EBADF, "send");
+    InFlight use(*this);
+    if (!use)
+        return fail(EBADF, "send");
+    Budget budget(mode());
+    const int rc = run_call(
+        budget, flags, [&](Nanos ns) { return arm(kSending, ns); },
+        [&] { return ::send(fd_, buf, len, flags | MSG_NOSIGNAL); }, nsent);
+    return rc ? fail(closed_or(rc), "send") : 0;
+}
+
+int Socket::sendall(const void *buf, std::size_t len, int flags, std::size_t *nsent)
+{
+    if (user_closed()) {
+        *nsent = 0;
+        return fail(EBADF, "sendall");
+    }
+    InFlight use(*this);
+    if (!use) {
+        *nsent = 0;
+        return fail(EBADF, "sendall");
+    }
+    Budget budget(mode());
+    const int rc = send_all(buf, len, flags, nsent, budget);
+    return rc ? fail(closed_or(rc), "sendall") : 0;
+}
+
+int Socket::recvfrom(void *buf, std::size_t len, int flags, std::size_t *nread, HostPort *from)
+{
+    if (user_closed())
+        return fail(EBADF, "recvfrom");
+    InFlight use(*this);
+    if (!use)
+        return fail(EBADF, "recvfrom");
+    Budget budget(mode());
+    sockaddr_storage ss;
+    socklen_t sslen = 0;
+    const int rc = run_call(
+        budget, flags, [&](Nanos ns) { return arm(kReceiving, ns); },
+        [&] {
+            sslen = sizeof ss;
+            return ::recvfrom(fd_, buf, len, flags, reinterpret_cast<sockaddr *>(&ss), &sslen);
+        },
+        nread);
+    if (rc)
+        return fail(closed_or(rc), "recvfrom");
+    if (*nread == 0 && len != 0 && closed_or(0))
+        return fail(EBADF, "recvfrom");
+    decode_endpoint(reinterpret_cast<const sockaddr *>(&ss), sslen, from);
+    return 0;
+}
+
+int Socket::sendto(const void *buf, std::size_t len, int flags, const char *host, int port, std::size_t *nsent)
+{
+    Endpoint ep;
+    if (const int rc = parse_endpoint(family_, type_, host, port, &ep)) {
+        char where[kDescriptionCapacity];
+        describe_request(family_, host, port, where, sizeof where);
+        return fail(rc, "sendto", where);
+    }
+    if (user_closed())
+        return fail(EBADF, "sendto");
+    InFlight use(*this);
+    if (!use)
+        return fail(EBADF, "sendto");
+    Budget budget(mode());
+    const int rc = run_call(
+        budget, flags, [&](Nanos ns) { return arm(kSending, ns); },
+        [&] { return ::sendto(fd_, buf, len, flags | MSG_NOSIGNAL, ep.get(), ep.length); }, nsent);
+    if (rc) {
+        char where[kDescriptionCapacity];
+        describe_endpoint(ep, where, sizeof where);
+        return fail(closed_or(rc), "sendto", where);
+    }
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Connections
+
+int Socket::bind(const char *host, int port)
+{
+    Endpoint ep;
+    char where[kDescriptionCapacity];
+    if (const int rc = parse_endpoint(family_, type_, host, port, &ep)) {
+        describe_request(family_, host, port, where, sizeof where);
+        return fail(rc, "bind", where);
+    }
+    if (user_closed())
+        return fail(EBADF, "bind");
+    InFlight use(*this);
+    if (!use)
+        return fail(EBADF, "bind");
+    if (::bind(fd_, ep.get(), ep.length) < 0) {
+        const int e = errno;
+        describe_endpoint(ep, where, sizeof where);
+        return fail(e, "bind", where);
+    }
+    return 0;
+}
+
+int Socket::listen(int backlog)
+{
+    if (user_closed())
+        return fail(EBADF, "listen");
+    InFlight use(*this);
+    if (!use)
+        return fail(EBADF, "listen");
+    if (::listen(fd_, backlog < 0 ? 0 : backlog) < 0)
+        return fail(errno, "listen");
+    return 0;
+}
+
+int Socket::accept(std::shared_ptr<Socket> *conn, HostPort *peer)
+{
+    if (user_closed())
+        return fail(EBADF, "accept");
+    InFlight use(*this);
+    if (!use)
+        return fail(EBADF, "accept");
+    const Nanos child_mode = g_default_mode.load();
+    const double child_seconds = g_default_seconds.load();
+    Budget budget(mode());
+    sockaddr_storage ss;
+    socklen_t sslen = 0;
+    std::size_t fd = 0;
+    const int rc = run_call(
+        budget, 0, [&](Nanos ns) { return arm(kReceiving, ns); },
+        [&] {
+            sslen = sizeof ss;
+            return ::accept4(fd_, reinterpret_cast<sockaddr *>(&ss), &sslen, creation_flags(child_mode));
+        },
+        &fd);
+    if (rc)
+        return fail(closed_or(rc), "accept");
+    UniqueFd owned(static_cast<int>(fd));
+    *conn = std::make_shared<Socket>(std::move(owned), family_, type_, proto_, child_mode, child_seconds);
+    if (peer)
+        decode_endpoint(reinterpret_cast<const sockaddr *>(&ss), sslen, peer);
+    return 0;
+}
+
+int Socket::connect(const char *host, int port)
+{
+    Endpoint ep;
+    char where[kDescriptionCapacity];
+    if (const int rc = parse_endpoint(family_, type_, host, port, &ep)) {
+        describe_request(family_, host, port, where, sizeof where);
+        return fail(rc, "connect", where);
+    }
+    if (user_closed())
+        return fail(EBADF, "connect");
+    InFlight use(*this);
+    if (!use)
+        return fail(EBADF, "connect");
+    // A blocking connect waits in the kernel, bounded by SO_SNDTIMEO in
+    // timeout mode; when the time runs out the kernel says EINPROGRESS (TCP)
+    // or EAGAIN (AF_UNIX). After EINTR, connecting again waits for the
+    // connection already under way, or reports EISCONN once it is made.
+    Budget budget(mode());
+    int attempts = 0;
+    std::size_t ignored = 0;
+    int rc = run_call(
+        budget, 0, [&](Nanos ns) { return arm(kSending, ns); },
+        [&] {
+            ++attempts;
+            return ::connect(fd_, ep.get(), ep.length);
+        },
+        &ignored);
+    if (rc == EISCONN && attempts > 1)
+        rc = 0;
+    else if (budget.timed() && (rc == EINPROGRESS || rc == EALREADY))
+        rc = ETIMEDOUT;
+    if (rc) {
+        describe_endpoint(ep, where, sizeof where);
+        return fail(closed_or(rc), "connect", where);
+    }
+    return 0;
+}
+
+int Socket::shutdown(int how)
+{
+    if (user_closed())
+        return fail(EBADF, "shutdown");
+    InFlight use(*this);
+    if (!use)
+        return fail(EBADF, "shutdown");
+    if (::shutdown(fd_, how) < 0)
+        return fail(errno, "shutdown");
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Names and options
+
+int Socket::getsockname(HostPort *out)
+{
+    if (user_closed())
+        return fail(EBADF, "getsockname");
+    InFlight use(*this);
+    if (!use)
+        return fail(EBADF, "getsockname");
+    sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (::getsockname(fd_, reinterpret_cast<sockaddr *>(&ss), &len) < 0)
+        return fail(errno, "getsockname");
+    decode_endpoint(reinterpret_cast<const sockaddr *>(&ss), len, out);
+    return 0;
+}
+
+int Socket::getpeername(HostPort *out)
+{
+    if (user_closed())
+        return fail(EBADF, "getpeername");
+    InFlight use(*this);
+    if (!use)
+        return fail(EBADF, "getpeername");
+    sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    if (::getpeername(fd_, reinterpret_cast<sockaddr *>(&ss), &len) < 0)
+        return fail(errno, "getpeername");
+    decode_endpoint(reinterpret_cast<const sockaddr *>(&ss), len, out);
+    return 0;
+}
+
+int Socket::setsockopt(int level, int opt, const void *value, socklen_t len)
+{
+    if (user_closed())
+        return fail(EBADF, "setsockopt");
+    InFlight use(*this);
+    if (!use)
+        return fail(EBADF, "setsockopt");
+    if (::setsockopt(fd_, level, opt, value, len) < 0)
+        return fail(errno, "setsockopt");
+    if (level == SOL_SOCKET && opt == SO_RCVTIMEO)
+        armed_[kReceiving].store(kUnknownArm);
+    if (level == SOL_SOCKET && opt == SO_SNDTIMEO)
+        armed_[kSending].store(kUnknownArm);
+    return 0;
+}
+
+int Socket::getsockopt(int level, int opt, void *value, socklen_t *len)
+{
+    if (user_closed())
+        return fail(EBADF, "getsockopt");
+    InFlight use(*this);
+    if (!use)
+        return fail(EBADF, "getsockopt");
+    if (::getsockopt(fd_, level, opt, value, len) < 0)
+        return fail(errno, "getsockopt");
+    return 0;
+}
+
+}  // namespace sk

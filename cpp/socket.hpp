@@ -1,0 +1,130 @@
+// A socket with Python's semantics: it owns the descriptor, its mode
+// (blocking / timeout / non-blocking) and every operation of the contract.
+// Operations return 0 or an error number and record the thread's last-error
+// message; only allocation failures throw (std::bad_alloc).
+#pragma once
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "cpp/address.hpp"
+#include "cpp/timeout.hpp"
+#include "cpp/unique_fd.hpp"
+
+namespace sk {
+
+class Socket {
+public:
+    // Python's socket(), socket(fileno=), socketpair(). Each new socket takes
+    // the default timeout's mode.
+    static int create(int family, int type, int proto, std::shared_ptr<Socket> *out);
+    static int adopt(int fd, std::shared_ptr<Socket> *out);
+    static int pair(int family, int type, int proto, std::shared_ptr<Socket> *a,
+                    std::shared_ptr<Socket> *b);
+
+    // Python's setdefaulttimeout()/getdefaulttimeout().
+    static int set_default_timeout(double seconds);
+    static double default_timeout();
+
+    Socket(UniqueFd fd, int family, int type, int proto, Nanos mode, double seconds);
+    ~Socket();
+    Socket(const Socket &) = delete;
+    Socket &operator=(const Socket &) = delete;
+
+    int family() const { return family_; }
+    int type() const { return type_; }
+    int proto() const { return proto_; }
+    int fileno() const;
+
+    int close();
+    int detach(int *fd);
+    int bind(const char *host, int port);
+    int listen(int backlog);
+    int accept(std::shared_ptr<Socket> *conn, HostPort *peer);
+    int connect(const char *host, int port);
+    int shutdown(int how);
+    int recv(void *buf, std::size_t len, int flags, std::size_t *nread);
+    int send(const void *buf, std::size_t len, int flags, std::size_t *nsent);
+    int sendall(const void *buf, std::size_t len, int flags, std::size_t *nsent);
+    int recvfrom(void *buf, std::size_t len, int flags, std::size_t *nread, HostPort *from);
+    int sendto(const void *buf, std::size_t len, int flags, const char *host, int port, std::size_t *nsent);
+    int getsockname(HostPort *out);
+    int getpeername(HostPort *out);
+    int setsockopt(int level, int opt, const void *value, socklen_t len);
+    int getsockopt(int level, int opt, void *value, socklen_t *len);
+    int settimeout(double seconds);
+    double timeout() const { return seconds_.load(std::memory_order_relaxed); }
+    Nanos mode() const { return mode_.load(std::memory_order_relaxed); }
+
+    // For buffered files (makefile). A file is an io reference: close() closes
+    // the descriptor only once the last io reference is dropped (Python's
+    // _io_refs), and files keep working after close().
+    void add_io_ref() { io_refs_.fetch_add(1); }
+    void drop_io_ref();
+
+    // Marks one call in flight for as long as it lives, so that the
+    // descriptor stays open under it; false when the descriptor is closing.
+    class InFlight {
+    public:
+        explicit InFlight(Socket &s) : s_(s), ok_(s.enter()) {}
+        ~InFlight()
+        {
+            if (ok_)
+                s_.leave();
+        }
+        InFlight(const InFlight &) = delete;
+        InFlight &operator=(const InFlight &) = delete;
+        explicit operator bool() const { return ok_; }
+
+    private:
+        Socket &s_;
+        bool ok_;
+    };
+
+    // The data paths files share with the socket's own calls; the caller
+    // holds an InFlight. They spend `budget` and return 0 or an error number
+    // without recording a message.
+    int receive(void *buf, std::size_t len, int flags, std::size_t *nread, Budget &budget);
+    int send_all(const void *buf, std::size_t len, int flags, std::size_t *nsent, Budget &budget);
+
+    // EBADF when the descriptor was closed under a call, else rc: what a
+    // call woken by another thread's close() reports.
+    int closed_or(int rc) const;
+
+private:
+    enum Direction { kReceiving = 0, kSending = 1 };
+
+    bool enter();
+    void leave();
+    void release_descriptor();
+    void finish_close(std::uint32_t seen);
+    int arm(Direction d, Nanos ns);
+    bool user_closed() const { return user_closed_.load(std::memory_order_relaxed); }
+
+    // state_: calls in flight in the low bits, and two flags: kClosing (no new
+    // calls; the last one out closes) and kDone (the descriptor was closed or
+    // detached).
+    static constexpr std::uint32_t kClosing = 1u << 31;
+    static constexpr std::uint32_t kDone = 1u << 30;
+    static constexpr std::uint32_t kCountMask = kDone - 1;
+
+    // armed_ value meaning "unknown": forces the next call to set it.
+    static constexpr Nanos kUnknownArm = -2;
+
+    const int fd_;
+    const int family_;
+    const int type_;
+    const int proto_;
+    std::atomic<std::uint32_t> state_{0};
+    std::atomic<bool> user_closed_{false};
+    std::atomic<int> io_refs_{0};
+    std::atomic<Nanos> mode_;
+    std::atomic<double> seconds_;
+    std::atomic<Nanos> armed_[2];
+};
+
+}  // namespace sk

@@ -1,0 +1,61 @@
+// Timeouts as whole nanoseconds on the monotonic clock, and the budget one
+// call spends across its system calls.
+#pragma once
+
+#include <sys/time.h>
+
+#include <cstdint>
+
+namespace sk {
+
+using Nanos = std::int64_t;
+
+// A socket's mode, as Python encodes it in the timeout.
+constexpr Nanos kBlocking = -1;
+constexpr Nanos kNonBlocking = 0;
+
+// Checks a timeout in seconds and converts it: SK_TIMEOUT_NONE -> kBlocking,
+// 0 -> kNonBlocking, > 0 -> at least 1 ns (never rounded down to "none").
+// Returns 0, EINVAL (NaN, other negatives) or ERANGE (infinite, or more
+// nanoseconds than an int64 holds).
+int timeout_from_seconds(double seconds, Nanos *out);
+
+Nanos monotonic_now();
+
+// The kernel's SO_RCVTIMEO/SO_SNDTIMEO form of a positive time; rounded up
+// to a microsecond because a zero timeval means "wait forever".
+timeval to_timeval(Nanos ns);
+
+// poll()'s millisecond argument for a positive time, rounded up and capped
+// at INT_MAX (callers loop for longer waits).
+int to_poll_ms(Nanos ns);
+
+// The time one call may spend. In timeout mode the first system call of the
+// call gets the whole timeout (so an armed kernel timeout of that value needs
+// no re-arming) and each later one only what is left.
+class Budget {
+public:
+    explicit Budget(Nanos mode) : mode_(mode), end_(mode > 0 ? saturating_end(mode) : 0) {}
+
+    Nanos mode() const { return mode_; }
+    bool timed() const { return mode_ > 0; }
+
+    // The time for the next system call of this call (<= 0: none left).
+    Nanos next_slice()
+    {
+        if (!started_) {
+            started_ = true;
+            return mode_;
+        }
+        return end_ - monotonic_now();
+    }
+
+private:
+    static Nanos saturating_end(Nanos timeout);
+
+    Nanos mode_;
+    Nanos end_;
+    bool started_ = false;
+};
+
+}  // namespace sk
