@@ -169,6 +169,44 @@ static void test_close_keeps_handle_valid(void **state)
     sk_socket_free(s);
 }
 
+static void test_close_leaves_forked_copies_working(void **state)
+{
+    (void)state;
+    /* sk_close with nothing in flight must be a plain close(): a shutdown()
+     * would also cut off the child's copy of the socket. */
+    sk_socket *a = NULL, *b = NULL;
+    SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
+    int go[2];
+    assert_int_equal(pipe(go), 0);
+    int fd = sk_fileno(a);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char c;
+        alarm(20);
+        close(go[1]);
+        if (read(go[0], &c, 1) != 1)
+            _exit(2);
+        _exit(write(fd, "child", 5) == 5 ? 0 : 1);
+    }
+    close(go[0]);
+    SK_OK(sk_close(a));
+    assert_int_equal(write(go[1], "g", 1), 1);
+    close(go[1]);
+    SK_OK(sk_settimeout(b, 10.0));
+    char buf[8];
+    size_t n = 0;
+    SK_OK(sk_recv(b, buf, 5, SK_MSG_WAITALL, &n));
+    assert_int_equal(n, 5);
+    assert_memory_equal(buf, "child", 5);
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    sk_socket_free(a);
+    sk_socket_free(b);
+}
+
 static void test_null_handles(void **state)
 {
     (void)state;
@@ -482,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_new_strips_type_flags),
         cmocka_unit_test(test_new_bad_arguments),
         cmocka_unit_test(test_close_keeps_handle_valid),
+        cmocka_unit_test(test_close_leaves_forked_copies_working),
         cmocka_unit_test(test_null_handles),
         cmocka_unit_test(test_free_closes_descriptor),
         cmocka_unit_test(test_every_descriptor_is_cloexec),

@@ -228,6 +228,20 @@ static void test_abstract_name_round_trip(void **state)
     recv_exactly(a, "abs", 3);
     sk_socket_free(a);
     sk_socket_free(c);
+
+    /* A client bound to its own abstract name is reported by that name. */
+    char cname[64];
+    abstract_name(cname, sizeof cname, "client");
+    c = new_unix(SK_SOCK_STREAM);
+    SK_OK(sk_bind(c, cname, 0));
+    SK_OK(sk_connect(c, name, 0));
+    SK_OK(sk_accept(l, &a, &peer));
+    assert_int_equal(peer.family, SK_AF_UNIX);
+    assert_string_equal(peer.host, cname);
+    SK_OK(sk_getpeername(a, &x));
+    assert_string_equal(x.host, cname);
+    sk_socket_free(a);
+    sk_socket_free(c);
     sk_socket_free(l);
 }
 
