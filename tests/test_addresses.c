@@ -410,6 +410,21 @@ static void test_address_in_use(void **state)
     sk_socket_free(a);
 }
 
+static void test_family_without_addresses(void **state)
+{
+    (void)state;
+    /* AF_NETLINK sockets exist but have no (host, port) form. */
+    sk_socket *s = NULL;
+    if (sk_socket_new(16 /* AF_NETLINK */, SK_SOCK_DGRAM, 0, &s) != 0)
+        skip();
+    size_t n = 77;
+    SK_FAILS(EAFNOSUPPORT, sk_bind(s, "127.0.0.1", 0));
+    SK_FAILS(EAFNOSUPPORT, sk_connect(s, "127.0.0.1", 1));
+    SK_FAILS(EAFNOSUPPORT, sk_sendto(s, "x", 1, 0, "127.0.0.1", 9, &n));
+    assert_int_equal(n, 77);
+    sk_socket_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +442,7 @@ int main(void)
         cmocka_unit_test(test_ipv6_link_local_scope),
         cmocka_unit_test(test_peer_addresses),
         cmocka_unit_test(test_address_in_use),
+        cmocka_unit_test(test_family_without_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,7 +2,10 @@
  * sockets, and the properties that outlive sk_close. */
 #include "support.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
+#include <sys/resource.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -330,6 +333,7 @@ static void test_socketpair_errors(void **state)
     SK_FAILS(EINVAL, sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, NULL));
     SK_FAILS(EOPNOTSUPP, sk_socketpair(SK_AF_INET, SK_SOCK_STREAM, 0, &a, &b));
     SK_FAILS(EAFNOSUPPORT, sk_socketpair(12345, SK_SOCK_STREAM, 0, &a, &b));
+    SK_FAILS(EPROTONOSUPPORT, sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, SK_IPPROTO_TCP, &a, &b));
     assert_ptr_equal(a, SENTINEL);
     assert_ptr_equal(b, SENTINEL);
     assert_int_equal(sk_test_open_fds(), before);
@@ -502,6 +506,110 @@ static void test_from_fd_errors_leave_fd_alone(void **state)
     close(sock);
 }
 
+/* Highest descriptor number open now, read before any limit is lowered
+ * (listing /proc needs a descriptor of its own). */
+static int highest_open_fd(void)
+{
+    int max = -1;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    int self = dirfd(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        int fd = atoi(e->d_name);
+        if (e->d_name[0] != '.' && fd != self && fd > max)
+            max = fd;
+    }
+    closedir(d);
+    return max;
+}
+
+/* Runs in a child, since it lowers RLIMIT_NOFILE: with no descriptor left,
+ * every call that makes one fails with EMFILE and leaks nothing, and the
+ * pending connection survives a failed accept. Returns 0 or a step number. */
+static int emfile_in_child(void)
+{
+    sk_socket *l = NULL, *c = NULL, *conn = NULL, *a = NULL, *b = NULL;
+    sk_addr me;
+    if (sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &l) || sk_bind(l, "127.0.0.1", 0) ||
+        sk_listen(l, 4) || sk_getsockname(l, &me))
+        return 1;
+    if (sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c) || sk_connect(c, "127.0.0.1", me.port))
+        return 1;
+    int max = highest_open_fd();
+    if (max < 0)
+        return 1;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl))
+        return 1;
+    rl.rlim_cur = (rlim_t)max + 1;
+    if (setrlimit(RLIMIT_NOFILE, &rl))
+        return 1;
+    /* Plug the holes below the limit (inherited descriptors can sit high). */
+    int *fillers = calloc((size_t)max + 1, sizeof *fillers), nfill = 0;
+    if (!fillers)
+        return 1;
+    for (;;) {
+        int fd = dup(0);
+        if (fd < 0)
+            break;
+        if (nfill > max)
+            return 1;
+        fillers[nfill++] = fd;
+    }
+    if (errno != EMFILE)
+        return 1;
+
+    sk_socket *out = (sk_socket *)&rl;
+    if (sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &out) != EMFILE || out != (sk_socket *)&rl)
+        return 2;
+    if (sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b) != EMFILE || a || b)
+        return 3;
+    if (sk_accept(l, &conn, NULL) != EMFILE || conn)
+        return 4;
+    /* One descriptor free: a pair still cannot be made, and must not keep
+     * the one end it might have opened. */
+    if (nfill < 1)
+        return 1;
+    close(fillers[--nfill]);
+    if (sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b) != EMFILE)
+        return 5;
+    if (sk_socket_new(SK_AF_UNIX, SK_SOCK_DGRAM, 0, &a) != 0)
+        return 6;
+    sk_socket_free(a);
+    if (sk_accept(l, &conn, NULL) != 0)
+        return 7;
+    size_t n = 0;
+    char ch;
+    if (sk_send(c, "!", 1, 0, &n) || sk_recv(conn, &ch, 1, 0, &n) || n != 1 || ch != '!')
+        return 8;
+    return 0;
+}
+
+static void test_descriptor_exhaustion(void **state)
+{
+    (void)state;
+    static const char *steps[] = {"ok", "setup", "socket_new", "socketpair", "accept",
+                                  "socketpair with one fd free",
+                                  "socket_new after failed socketpair (leak?)",
+                                  "accept with one fd free", "data"};
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(20);
+        _exit(emfile_in_child());
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    int code = WEXITSTATUS(st);
+    if (code != 0)
+        fail_msg("EMFILE step failed: %s",
+                 code < (int)(sizeof steps / sizeof steps[0]) ? steps[code] : "?");
+}
+
 static void test_version(void **state)
 {
     (void)state;
@@ -532,6 +640,7 @@ int main(void)
         cmocka_unit_test(test_from_fd_reads_properties),
         cmocka_unit_test(test_from_fd_wraps_a_live_listener),
         cmocka_unit_test(test_from_fd_errors_leave_fd_alone),
+        cmocka_unit_test(test_descriptor_exhaustion),
         cmocka_unit_test(test_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -461,6 +461,30 @@ static void test_recvfrom_on_stream_has_no_address(void **state)
     sk_socket_free(s);
 }
 
+static void test_listen_address_in_use(void **state)
+{
+    (void)state;
+    /* SO_REUSEADDR lets two sockets bind one port, but only one may listen. */
+    sk_socket *a = new_tcp(SK_AF_INET), *b = new_tcp(SK_AF_INET);
+    SK_OK(sk_setsockopt_int(a, SK_SOL_SOCKET, SK_SO_REUSEADDR, 1));
+    SK_OK(sk_setsockopt_int(b, SK_SOL_SOCKET, SK_SO_REUSEADDR, 1));
+    SK_OK(sk_bind(a, "127.0.0.1", 0));
+    sk_addr me;
+    SK_OK(sk_getsockname(a, &me));
+    SK_OK(sk_bind(b, "127.0.0.1", me.port));
+    SK_OK(sk_listen(a, 4));
+    SK_FAILS(EADDRINUSE, sk_listen(b, 4));
+    assert_non_null(strstr(sk_last_error(), "listen"));
+    /* The first listener is unaffected. */
+    sk_socket *c = new_tcp(SK_AF_INET), *conn = NULL;
+    SK_OK(sk_connect(c, "127.0.0.1", me.port));
+    SK_OK(sk_accept(a, &conn, NULL));
+    sk_socket_free(conn);
+    sk_socket_free(c);
+    sk_socket_free(b);
+    sk_socket_free(a);
+}
+
 int main(void)
 {
     /* Make sure SIGPIPE has its default, fatal disposition whatever the
@@ -485,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_shutdown),
         cmocka_unit_test(test_unconnected_data_calls),
         cmocka_unit_test(test_listen_and_accept_errors),
+        cmocka_unit_test(test_listen_address_in_use),
         cmocka_unit_test(test_sendall_large_buffer),
         cmocka_unit_test(test_recvfrom_on_stream_has_no_address),
     };

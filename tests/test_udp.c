@@ -299,6 +299,18 @@ static void test_recvfrom_requires_from(void **state)
     sk_socket_free(r);
 }
 
+static void test_send_needs_a_destination(void **state)
+{
+    (void)state;
+    sk_socket *s = udp_bound(SK_AF_INET, "127.0.0.1", NULL);
+    size_t n = 77;
+    SK_FAILS(EDESTADDRREQ, sk_send(s, "x", 1, 0, &n));
+    assert_int_equal(n, 77);
+    sk_addr p;
+    SK_FAILS(ENOTCONN, sk_getpeername(s, &p));
+    sk_socket_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +324,7 @@ int main(void)
         cmocka_unit_test(test_sendto_bad_addresses),
         cmocka_unit_test(test_oversized_datagram),
         cmocka_unit_test(test_recvfrom_requires_from),
+        cmocka_unit_test(test_send_needs_a_destination),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
