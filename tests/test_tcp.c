@@ -485,6 +485,57 @@ static void test_listen_address_in_use(void **state)
     sk_socket_free(a);
 }
 
+struct late_sender {
+    sk_socket *s;
+    int rc;
+};
+
+static void *send_late(void *arg)
+{
+    struct late_sender *ls = arg;
+    nap_ms(600);
+    ls->rc = sk_sendall(ls->s, "late", 4, 0, NULL);
+    return NULL;
+}
+
+static void test_accepted_socket_is_blocking_after_listener_timeout(void **state)
+{
+    (void)state;
+    /* Python's rule: with the default timeout at None, an accepted socket is
+     * blocking even when its listener is in timeout mode. The kernel copies
+     * the listener's SO_RCVTIMEO into sockets it accepts afterwards, so a
+     * first accept that armed the listener must not leak its timeout into
+     * the second connection. */
+    int port = 0;
+    sk_socket *l = sk_test_listener(SK_AF_INET, &port);
+    SK_OK(sk_settimeout(l, 0.2));
+    sk_socket *conn = NULL;
+    SK_FAILS(ETIMEDOUT, sk_accept(l, &conn, NULL));
+    sk_socket *c = new_tcp(SK_AF_INET);
+    SK_OK(sk_connect(c, "127.0.0.1", port));
+    SK_OK(sk_accept(l, &conn, NULL));
+    double t = 0;
+    SK_OK(sk_gettimeout(conn, &t));
+    assert_true(t == SK_TIMEOUT_NONE);
+
+    struct late_sender ls = {c, -1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, send_late, &ls), 0);
+    char buf[8];
+    size_t n = 0;
+    int rc = sk_recv(conn, buf, 4, SK_MSG_WAITALL, &n);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    if (rc != 0)
+        fail_msg("blocking recv on the accepted socket gave %d (%s): %s", rc,
+                 sk_errname(rc), sk_last_error());
+    assert_int_equal(n, 4);
+    assert_memory_equal(buf, "late", 4);
+    SK_OK(ls.rc);
+    sk_socket_free(conn);
+    sk_socket_free(c);
+    sk_socket_free(l);
+}
+
 int main(void)
 {
     /* Make sure SIGPIPE has its default, fatal disposition whatever the
@@ -512,6 +563,7 @@ int main(void)
         cmocka_unit_test(test_listen_address_in_use),
         cmocka_unit_test(test_sendall_large_buffer),
         cmocka_unit_test(test_recvfrom_on_stream_has_no_address),
+        cmocka_unit_test(test_accepted_socket_is_blocking_after_listener_timeout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
