@@ -66,21 +66,30 @@ static void *delayed_send_main(void *p)
     return NULL;
 }
 
-static void start_delayed_send(delayed_send *d, sk_socket *s, int delay_ms,
-                               const void *data, size_t len)
+/* On the heap: if a check fails before the join, cmocka leaves the test
+ * function while the thread still runs, and the thread must not write into
+ * a dead stack frame. */
+static delayed_send *start_delayed_send(sk_socket *s, int delay_ms,
+                                        const void *data, size_t len)
 {
+    delayed_send *d = calloc(1, sizeof *d);
+    assert_non_null(d);
     d->s = s;
     d->delay_ms = delay_ms;
     d->data = data;
     d->len = len;
     d->rc = -1;
     assert_int_equal(pthread_create(&d->tid, NULL, delayed_send_main, d), 0);
+    return d;
 }
 
 static void join_delayed_send(delayed_send *d)
 {
+    int rc;
     assert_int_equal(pthread_join(d->tid, NULL), 0);
-    SK_OK(d->rc);
+    rc = d->rc;
+    free(d);
+    SK_OK(rc);
 }
 
 /* ---- a listener whose accept queue is full, so a connect hangs --------- */
@@ -322,16 +331,16 @@ static void test_long_timeouts_are_honoured(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof longs / sizeof longs[0]; i++) {
         sk_socket *a, *b;
-        delayed_send d;
+        delayed_send *d;
         char buf[16];
         size_t n = 0;
         double t = 0;
         SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
         SK_OK(sk_settimeout(a, longs[i]));
         SK_OK(sk_settimeout(b, longs[i]));
-        start_delayed_send(&d, b, 200, "late", 4);
+        d = start_delayed_send(b, 200, "late", 4);
         SK_OK(sk_recv(a, buf, sizeof buf, 0, &n));
-        join_delayed_send(&d);
+        join_delayed_send(d);
         assert_int_equal(n, 4);
         assert_memory_equal(buf, "late", 4);
         SK_OK(sk_sendall(a, "back", 4, 0, NULL));
@@ -765,7 +774,7 @@ static void test_accepted_from_timeout_listener_is_blocking(void **state)
 {
     int port = 0;
     sk_socket *l = sk_test_listener(SK_AF_INET, &port), *c, *conn = NULL;
-    delayed_send d;
+    delayed_send *d;
     char buf[8];
     size_t n = 0;
     int blocking = 0;
@@ -779,11 +788,11 @@ static void test_accepted_from_timeout_listener_is_blocking(void **state)
     check_timeout(conn, SK_TIMEOUT_NONE, "accepted");
     SK_OK(sk_getblocking(conn, &blocking));
     assert_int_equal(blocking, 1);
-    start_delayed_send(&d, c, 600, "slow", 4);
+    d = start_delayed_send(c, 600, "slow", 4);
     start = sk_test_now();
     SK_OK(sk_recv(conn, buf, sizeof buf, 0, &n));
     assert_waited(start, 0.5);
-    join_delayed_send(&d);
+    join_delayed_send(d);
     assert_int_equal(n, 4);
     sk_socket_free(conn);
     sk_socket_free(c);
@@ -809,7 +818,7 @@ static void test_bad_default_timeouts(void **state)
 static void test_msg_dontwait_in_every_mode(void **state)
 {
     sk_socket *a, *b;
-    delayed_send d;
+    delayed_send *d;
     char buf[16];
     size_t n = 0;
     double start;
@@ -824,9 +833,9 @@ static void test_msg_dontwait_in_every_mode(void **state)
     /* In blocking mode a library ignoring the flag would wait; the late
      * sender turns that hang into a visible wrong result. */
     SK_OK(sk_settimeout(a, SK_TIMEOUT_NONE));
-    start_delayed_send(&d, b, 2000, "x", 1);
+    d = start_delayed_send(b, 2000, "x", 1);
     SK_FAILS(EAGAIN, sk_recv(a, buf, sizeof buf, SK_MSG_DONTWAIT, &n));
-    join_delayed_send(&d);
+    join_delayed_send(d);
     SK_OK(sk_recv(a, buf, sizeof buf, 0, &n));
     assert_int_equal(n, 1);
 
@@ -850,7 +859,7 @@ static void test_msg_dontwait_in_every_mode(void **state)
 static void test_mode_switch_clears_old_timeout(void **state)
 {
     sk_socket *a, *b;
-    delayed_send d;
+    delayed_send *d;
     char buf[16];
     size_t n = 0;
     double start;
@@ -860,19 +869,19 @@ static void test_mode_switch_clears_old_timeout(void **state)
     SK_OK(sk_settimeout(a, 0.1));
     SK_FAILS(ETIMEDOUT, sk_recv(a, buf, sizeof buf, 0, &n));
     SK_OK(sk_settimeout(a, SK_TIMEOUT_NONE));
-    start_delayed_send(&d, b, 500, "none", 4);
+    d = start_delayed_send(b, 500, "none", 4);
     start = sk_test_now();
     SK_OK(sk_recv(a, buf, sizeof buf, 0, &n));
     assert_waited(start, 0.4);
-    join_delayed_send(&d);
+    join_delayed_send(d);
     assert_int_equal(n, 4);
 
     SK_OK(sk_settimeout(a, 0.1));
     SK_FAILS(ETIMEDOUT, sk_recv(a, buf, sizeof buf, 0, &n));
     SK_OK(sk_settimeout(a, 5.0));
-    start_delayed_send(&d, b, 500, "five", 4);
+    d = start_delayed_send(b, 500, "five", 4);
     SK_OK(sk_recv(a, buf, sizeof buf, 0, &n));
-    join_delayed_send(&d);
+    join_delayed_send(d);
     assert_int_equal(n, 4);
 
     SK_OK(sk_settimeout(a, 0.1));
@@ -880,11 +889,11 @@ static void test_mode_switch_clears_old_timeout(void **state)
     SK_OK(sk_setblocking(a, 0));
     SK_FAILS(EAGAIN, sk_recv(a, buf, sizeof buf, 0, &n));
     SK_OK(sk_setblocking(a, 1));
-    start_delayed_send(&d, b, 500, "back", 4);
+    d = start_delayed_send(b, 500, "back", 4);
     start = sk_test_now();
     SK_OK(sk_recv(a, buf, sizeof buf, 0, &n));
     assert_waited(start, 0.4);
-    join_delayed_send(&d);
+    join_delayed_send(d);
     sk_socket_free(a);
     sk_socket_free(b);
 }
