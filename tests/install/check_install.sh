@@ -43,8 +43,9 @@ cmake -S "$src" -B "$tmp/cmake-consumer" -DCMAKE_PREFIX_PATH="$P" \
 cmake --build "$tmp/cmake-consumer" >>"$tmp/cmake-consumer.log" 2>&1 \
   || { cat "$tmp/cmake-consumer.log"; fail "find_package consumer did not build"; }
 for exe in consumer consumer_cxx; do
-  ldd "$tmp/cmake-consumer/$exe" | grep -q "libsocketkit.so.1 => $libdir/" \
-    || fail "$exe does not load the installed library: $(ldd "$tmp/cmake-consumer/$exe" | grep socketkit)"
+  deps=$(ldd "$tmp/cmake-consumer/$exe")
+  [[ $deps == *"libsocketkit.so.1 => $libdir/"* ]] \
+    || fail "$exe does not load the installed library: $deps"
   "$tmp/cmake-consumer/$exe" || fail "find_package $exe failed"
 done
 
@@ -62,7 +63,8 @@ pclibdir=$(pkg-config "${pkgflags[@]}" --variable=libdir socketkit)
 # shellcheck disable=SC2086  # pkg-config output is a word list by design
 "$cc" -std=c99 -Wall -Wextra -Werror ${sanitize:+-fsanitize=$sanitize} "$src/consumer.c" -o "$tmp/pc-consumer" \
   $flags -Wl,-rpath,"$pclibdir" || fail "pkg-config consumer did not build"
-ldd "$tmp/pc-consumer" | grep -q "libsocketkit.so.1 => $libdir/" || fail "pkg-config consumer does not load the installed library"
+deps=$(ldd "$tmp/pc-consumer")
+[[ $deps == *"libsocketkit.so.1 => $libdir/"* ]] || fail "pkg-config consumer does not load the installed library: $deps"
 "$tmp/pc-consumer" || fail "pkg-config consumer failed"
 
 echo "install check passed"

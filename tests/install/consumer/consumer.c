@@ -25,8 +25,11 @@ int main(void)
 
     if (check(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b), "sk_socketpair"))
         return 1;
+    /* A broken library must fail this check, not hang it. */
+    failed |= check(sk_settimeout(a, 10.0), "sk_settimeout a");
+    failed |= check(sk_settimeout(b, 10.0), "sk_settimeout b");
     failed |= check(sk_sendall(a, ping, sizeof ping, 0, NULL), "sk_sendall a->b");
-    failed |= check(sk_recv(b, buf, sizeof buf, SK_MSG_WAITALL, &n), "sk_recv b");
+    failed |= check(sk_recv(b, buf, sizeof ping, SK_MSG_WAITALL, &n), "sk_recv b");
     if (!failed && (n != sizeof ping || memcmp(buf, ping, n) != 0)) {
         fprintf(stderr, "consumer: b got %zu bytes, not the %zu sent\n", n, sizeof ping);
         failed = 1;
