@@ -241,9 +241,7 @@ static void test_sendto_bad_addresses(void **state)
     static const char *bad[] = {"1.2.3.4.5", "[::1", "::1]", "999.1.1.1"};
     for (size_t i = 0; i < 4; i++)
         SK_FAILS(EINVAL, sk_sendto(s, "x", 1, 0, bad[i], rport, &n));
-    int rc = sk_sendto(s, "x", 1, 0, "no-such-host.invalid", rport, &n);
-    assert_true(rc > SK_ERR_BASE && rc <= SK_EAI_OVERFLOW);
-    assert_non_null(strstr(sk_last_error(), "no-such-host.invalid"));
+    /* (Names that do not resolve: test_addresses, inside a namespace.) */
     assert_int_equal(n, 77);
 
     /* Nothing was sent and nothing changed: the next good datagram is the
