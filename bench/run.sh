@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Runs every benchmark and prints the ratios (socketkit rate / raw rate,
+# medians of alternating rounds in one process) and the syscalls per
+# round trip in timeout mode. Not part of the tests: nothing here fails on
+# a slow machine; ratios below target are marked BELOW TARGET.
+#
+# Usage: bash bench/run.sh [--quick]
+#   --quick  smaller workloads and fewer rounds (a smoke run, noisy ratios)
+# Environment: SK_SKIP_DEPS=1 skips the package check.
+set -uo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$root/build/bench
+quick=0
+[[ ${1:-} == --quick ]] && quick=1
+
+if [[ "${SK_SKIP_DEPS:-0}" != 1 ]]; then
+  bash "$root/.ci/install-deps" || exit 1
+fi
+echo "== building in $build (RelWithDebInfo)"
+mkdir -p "$build"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
+  -DSOCKETKIT_BENCH=ON >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
+cmake --build "$build" -j 2 >"$build/build.log" 2>&1 || { tail -n 40 "$build/build.log"; exit 1; }
+
+bin=$build/bench
+results=$build/results.txt
+: >"$results"
+if ((quick)); then
+  pp=(--n 20000 --rounds 3) bulk=(--n 268435456 --rounds 3)
+  rl=(--n 500000 --rounds 3) acc=(--n 5000 --rounds 3)
+else
+  pp=() bulk=() rl=() acc=()
+fi
+
+run() { echo; "$@" 2>&1 | tee -a "$results"; }
+run "$bin/bench_pingpong" "${pp[@]}"
+run "$bin/bench_bulk" "${bulk[@]}"
+run "$bin/bench_readline" "${rl[@]}"
+run "$bin/bench_accept" "${acc[@]}"
+
+# Syscalls per round trip: strace over two round-trip counts, so the
+# start-up (loading, connecting, thread creation) cancels out.
+# calls FILE: total calls in an `strace -c` table.
+calls() { awk '$NF == "total" { print $4 }' "$1"; }
+# per_call FILE: "name calls" for each syscall in the table.
+per_call() { awk '$4 ~ /^[0-9]+$/ && $NF != "total" && $NF != "syscall" { print $NF, $4 }' "$1"; }
+count_syscalls() {  # count_syscalls KIND -> prints syscalls per round trip
+  local kind=$1 n1=2000 n2=12000 t1 t2
+  strace -f -c -o "$build/strace-$kind-$n1.txt" "$bin/bench_pingpong" --only "$kind" --n $n1 >/dev/null || return 1
+  strace -f -c -o "$build/strace-$kind-$n2.txt" "$bin/bench_pingpong" --only "$kind" --n $n2 >/dev/null || return 1
+  t1=$(calls "$build/strace-$kind-$n1.txt"); t2=$(calls "$build/strace-$kind-$n2.txt")
+  awk -v a="$t1" -v b="$t2" -v n=$((n2 - n1)) 'BEGIN { printf "%.2f", (b - a) / n }'
+  # Which calls make up the round trip (those at >= 0.01 per round trip).
+  join <(per_call "$build/strace-$kind-$n1.txt" | sort) <(per_call "$build/strace-$kind-$n2.txt" | sort) \
+    | awk -v n=$((n2 - n1)) '{ d = ($3 - $2) / n; if (d >= 0.01) printf " %s=%.2f", $1, d }'
+}
+echo
+echo "syscalls per 64-byte round trip (strace -f -c, $((12000 - 2000)) round trips' difference):" | tee -a "$results"
+for kind in raw sk-blocking sk-timeout; do
+  if line=$(count_syscalls $kind); then
+    printf '  %-12s %s\n' "$kind" "$line" | tee -a "$results"
+  else
+    echo "  $kind: strace failed" | tee -a "$results"
+  fi
+done
+sk_rt=$(awk '$1 == "sk-timeout" { print $2 }' "$results" | tail -n1)
+if [[ -n $sk_rt ]]; then
+  awk -v v="$sk_rt" 'BEGIN { printf "ratio %-26s %.2f   target <= 4.10  %s\n", "syscalls/rt sk timeout", v, (v <= 4.1 ? "ok" : "ABOVE TARGET") }' \
+    | tee -a "$results"
+fi
+
+# The bindings' benchmarks (Lua vs LuaSocket, Ruby vs Ruby's socket), when
+# they exist. Each language directory may hold a run.sh (called with the
+# build dir) or plain scripts run with the modules on the search path.
+lua_dir=$(find "$build/bindings" -path '*lua*' -name 'socketkit.so' -printf '%h\n' 2>/dev/null | head -n1)
+ruby_dir=$(find "$build/bindings" -path '*ruby*' -name '*.so' -printf '%h\n' 2>/dev/null | head -n1)
+export LUA_CPATH="${lua_dir:+$lua_dir/?.so;}${LUA_CPATH:-;}"
+export LUA_PATH="$root/bindings/lua/?.lua;${LUA_PATH:-;}"
+export RUBYLIB="${ruby_dir:+$ruby_dir:}$root/bindings/ruby/lib${RUBYLIB:+:$RUBYLIB}"
+export SK_BENCH_BUILD=$build SK_BENCH_QUICK=$quick
+for lang in lua ruby; do
+  dir=$root/bench/$lang
+  [[ -d $dir ]] || continue
+  if [[ -f $dir/run.sh ]]; then
+    run bash "$dir/run.sh" "$build"
+  else
+    for script in "$dir"/*.lua "$dir"/*.rb; do
+      [[ -f $script ]] || continue
+      case $script in
+        *.lua) run lua5.4 "$script" ;;
+        *.rb) run ruby "$script" ;;
+      esac
+    done
+  fi
+done
+
+echo
+echo "================ summary (socketkit / raw; medians; full output in $results)"
+grep '^ratio ' "$results" | sed 's/^ratio /  /'
