@@ -11,34 +11,34 @@
 namespace sk {
 namespace {
 
-// The one table of socketkit's own codes: each SK_EAI_* code, its name and
-// the getaddrinfo code whose message it carries.
-#define SK_EAI_TABLE(X)   \
-    X(BADFLAGS)           \
-    X(NONAME)             \
-    X(AGAIN)              \
-    X(FAIL)               \
-    X(NODATA)             \
-    X(FAMILY)             \
-    X(SOCKTYPE)           \
-    X(SERVICE)            \
-    X(ADDRFAMILY)         \
-    X(MEMORY)             \
-    X(SYSTEM)             \
-    X(OVERFLOW)
+// The one table of socketkit's own codes: each SK_EAI_* code's getaddrinfo
+// counterpart, from which its number and name follow, and its message.
+#define SK_EAI_TABLE(X)                                                   \
+    X(BADFLAGS, "Bad value for resolver flags")                           \
+    X(NONAME, "Name or service not known")                                \
+    X(AGAIN, "Temporary failure in name resolution")                      \
+    X(FAIL, "Non-recoverable failure in name resolution")                 \
+    X(NODATA, "No address associated with hostname")                      \
+    X(FAMILY, "Address family not supported by the resolver")             \
+    X(SOCKTYPE, "Socket type not supported by the resolver")              \
+    X(SERVICE, "Service not supported for socket type")                   \
+    X(ADDRFAMILY, "Address family for hostname not supported")            \
+    X(MEMORY, "Memory allocation failure in name resolution")             \
+    X(SYSTEM, "System error in name resolution")                          \
+    X(OVERFLOW, "Argument buffer overflow in name resolution")
 
-#define SK_CHECK_CODE(n) \
+#define SK_CHECK_CODE(n, message) \
     static_assert(SK_EAI_##n == SK_ERR_BASE - EAI_##n, "SK_EAI_" #n " must be SK_ERR_BASE - EAI_" #n);
 SK_EAI_TABLE(SK_CHECK_CODE)
 #undef SK_CHECK_CODE
 
 struct CodeEntry {
     int code;
-    int eai;
     const char *name;
+    const char *message;
 };
 
-#define SK_ENTRY(n) {SK_EAI_##n, EAI_##n, "SK_EAI_" #n},
+#define SK_ENTRY(n, message) {SK_EAI_##n, "SK_EAI_" #n, message},
 constexpr CodeEntry kCodes[] = {SK_EAI_TABLE(SK_ENTRY)};
 #undef SK_ENTRY
 
@@ -71,7 +71,7 @@ const char *error_message(int code)
     if (code == 0)
         return "Success";
     if (const CodeEntry *e = find_code(code))
-        return gai_strerror(e->eai);
+        return e->message;
     const char *m = strerrordesc_np(code);
     return m ? m : "Unknown error";
 }

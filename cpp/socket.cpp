@@ -86,6 +86,7 @@ int Socket::adopt(int fd, std::shared_ptr<Socket> *out)
     // Whatever kernel timeouts the descriptor came with are unknown to us.
     s->armed_[kReceiving].store(kUnknownArm);
     s->armed_[kSending].store(kUnknownArm);
+    s->timeouts_touched_.store(true);
     int rc = ::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? errno : 0;
     if (!rc)
         rc = set_nonblocking(fd, mode == kNonBlocking);
@@ -250,6 +251,8 @@ int Socket::arm(Direction d, Nanos ns)
     if (::setsockopt(fd_, SOL_SOCKET, d == kReceiving ? SO_RCVTIMEO : SO_SNDTIMEO, &tv, sizeof tv) < 0)
         return errno;
     armed.store(ns, std::memory_order_relaxed);
+    if (ns != 0)
+        timeouts_touched_.store(true, std::memory_order_relaxed);
     return 0;
 }
 
@@ -440,6 +443,10 @@ int Socket::accept(std::shared_ptr<Socket> *conn, HostPort *peer)
         return fail(closed_or(rc), "accept");
     UniqueFd owned(static_cast<int>(fd));
     *conn = std::make_shared<Socket>(std::move(owned), family_, type_, proto_, child_mode, child_seconds);
+    if (timeouts_touched_.load(std::memory_order_relaxed)) {
+        (*conn)->armed_[kReceiving].store(kUnknownArm, std::memory_order_relaxed);
+        (*conn)->armed_[kSending].store(kUnknownArm, std::memory_order_relaxed);
+    }
     if (peer)
         decode_endpoint(reinterpret_cast<const sockaddr *>(&ss), sslen, peer);
     return 0;
@@ -537,10 +544,10 @@ int Socket::setsockopt(int level, int opt, const void *value, socklen_t len)
         return fail(EBADF, "setsockopt");
     if (::setsockopt(fd_, level, opt, value, len) < 0)
         return fail(errno, "setsockopt");
-    if (level == SOL_SOCKET && opt == SO_RCVTIMEO)
-        armed_[kReceiving].store(kUnknownArm);
-    if (level == SOL_SOCKET && opt == SO_SNDTIMEO)
-        armed_[kSending].store(kUnknownArm);
+    if (level == SOL_SOCKET && (opt == SO_RCVTIMEO || opt == SO_SNDTIMEO)) {
+        armed_[opt == SO_RCVTIMEO ? kReceiving : kSending].store(kUnknownArm);
+        timeouts_touched_.store(true);
+    }
     return 0;
 }
 

@@ -125,6 +125,9 @@ private:
     std::atomic<Nanos> mode_;
     std::atomic<double> seconds_;
     std::atomic<Nanos> armed_[2];
+    // Set once this socket's kernel timeouts were ever non-zero: connections
+    // a listener accepts inherit them, so its children must not assume none.
+    std::atomic<bool> timeouts_touched_{false};
 };
 
 }  // namespace sk
