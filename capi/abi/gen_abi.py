@@ -101,7 +101,7 @@ def split_params(s):
 
 
 def parse(text):
-    functions, typedefs, structs = [], {}, {}
+    functions, typedefs, structs, callbacks = [], {}, {}, {}
     for st in statements(text):
         if st.startswith("typedef "):
             body = st[len("typedef "):]
@@ -127,6 +127,11 @@ def parse(text):
             m = re.match(r"^(.*)\(\s*\*\s*(\w+)\s*\)\s*\((.*)\)$", body)
             if m:
                 typedefs[m.group(2)] = "function pointer"
+                params = split_params(m.group(3))
+                callbacks[m.group(2)] = {
+                    "c": norm_type(m.group(1)),
+                    "params": [dict(zip(("c", "name"), split_decl(p)))
+                               for p in params if p != "void"]}
                 continue
             fail("cannot parse typedef %r" % st)
         m = re.match(r"^(.*?)\b(sk_\w+)\s*\((.*)\)$", st)
@@ -140,7 +145,7 @@ def parse(text):
             ptype, pname = split_decl(p)
             plist.append({"name": pname, "c": ptype})
         functions.append({"name": m.group(2), "c": norm_type(m.group(1)), "params": plist})
-    return functions, typedefs, structs
+    return functions, typedefs, structs, callbacks
 
 
 def macro_names(cc, header):
@@ -210,7 +215,7 @@ def main():
     ap.add_argument("--symbol-version", default="SOCKETKIT_1")
     a = ap.parse_args()
 
-    functions, typedefs, structs = parse(header_text(a.cc, a.header))
+    functions, typedefs, structs, callbacks = parse(header_text(a.cc, a.header))
     if not functions:
         fail("no sk_ function found in " + a.header)
 
@@ -225,6 +230,10 @@ def main():
     for fields in structs.values():
         for f in fields:
             used.add(base(f["c"]))
+    for cb in callbacks.values():
+        for t in [cb["c"]] + [p["c"] for p in cb["params"]]:
+            if "*" not in t:
+                used.add(base(t))
     unknown = [t for t in used if t not in SCALARS and t not in typedefs]
     if unknown:
         fail("types the generator does not know: %s" % unknown)
@@ -301,7 +310,12 @@ def main():
         if kind.startswith("opaque"):
             out["types"].append({"name": name, "kind": "opaque"})
         elif kind == "function pointer":
-            out["types"].append({"name": name, "kind": "function pointer", "ffi": "pointer"})
+            cb = callbacks[name]
+            out["types"].append({
+                "name": name, "kind": "function pointer", "ffi": "pointer",
+                "returns": {"c": cb["c"], "ffi": describe(cb["c"])},
+                "params": [{"name": p["name"], "c": p["c"], "ffi": describe(p["c"])}
+                           for p in cb["params"]]})
 
     text = json.dumps(out, indent=1) + "\n"
     tmp = a.out + ".tmp"

@@ -110,6 +110,15 @@ for c in desc["constants"]:
     else:
         src.append('_Static_assert((%s) == %r, "%s value");' % (c["name"], c["value"], c["name"]))
 for t in desc["types"]:
+    if t.get("kind") == "function pointer":
+        ps = [p["c"] for p in t.get("params", [])]
+        ptype = "%s (*)(%s)" % (t["returns"]["c"], ", ".join(ps) if ps else "void")
+        src.append('SAME(%s, %s, "%s: description %s differs from the header");'
+                   % (t["name"], ptype, t["name"], ptype))
+        ffi_checks(t["returns"]["c"], t["returns"]["ffi"], t["name"] + " return")
+        for i, p in enumerate(t.get("params", [])):
+            ffi_checks(p["c"], p["ffi"], "%s param %d" % (t["name"], i + 1))
+        continue
     if t.get("kind") != "struct":
         continue
     src.append('_Static_assert(sizeof(%s) == %d && _Alignof(%s) == %d, "%s size/align");'

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #define MAX_FUNCTIONS 128
@@ -469,6 +470,83 @@ static void check_timeouts(void)
     call("sk_socket_free", l);
 }
 
+static volatile sig_atomic_t alarms;
+static int interrupt_checks;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    alarms++;
+}
+
+/* The interrupt check, made at run time as a libffi closure whose
+ * signature comes from the description's sk_interrupt_fn. */
+static void interrupt_check(ffi_cif *cif, void *ret, void **args, void *user)
+{
+    void *ctx = *(void **)args[0];
+    (void)cif;
+    (void)user;
+    interrupt_checks++;
+    *(ffi_sarg *)ret = ctx == &interrupt_checks; /* non-zero: return EINTR */
+}
+
+/* SPEC rule 3 through an FFI callback: a blocked recv interrupted by a
+ * signal asks the installed check, which says "stop", so recv returns
+ * EINTR instead of retrying. */
+static void check_interrupt_callback(const json_value *d)
+{
+    const json_value *types = json_get(d, "types"), *fp = NULL, *params;
+    ffi_type *ret, *args[MAX_ARGS];
+    ffi_cif cif;
+    ffi_closure *closure;
+    void *code = NULL, *l, *c, *s;
+    struct sigaction sa, old;
+    struct itimerval every = {{0, 20000}, {0, 20000}}, off = {{0, 0}, {0, 0}};
+    char buf[8];
+    size_t n = 0;
+    int rc;
+
+    for (size_t i = 0; i < types->count; i++) {
+        const char *name = json_get_string(types->items[i], "name");
+        if (name && strcmp(name, "sk_interrupt_fn") == 0)
+            fp = types->items[i];
+    }
+    params = json_get(fp, "params");
+    ret = ffi_type_named(json_get_string(json_get(fp, "returns"), "ffi"));
+    if (!fp || !params || !ret || params->count != 1 || params->count > MAX_ARGS) {
+        fprintf(stderr, "sk_interrupt_fn: no usable signature in the description\n");
+        failures++;
+        return;
+    }
+    for (size_t i = 0; i < params->count; i++)
+        args[i] = ffi_type_named(json_get_string(params->items[i], "ffi"));
+    closure = ffi_closure_alloc(sizeof(ffi_closure), &code);
+    if (!closure || ffi_prep_cif(&cif, FFI_DEFAULT_ABI, (unsigned)params->count, ret, args) != FFI_OK ||
+        ffi_prep_closure_loc(closure, &cif, interrupt_check, NULL, code) != FFI_OK)
+        die("cannot make the interrupt closure", NULL);
+
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm; /* no SA_RESTART */
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, &old);
+    tcp_pair(&l, &c, &s);
+    call("sk_set_interrupt_handler", code, &interrupt_checks);
+    /* A signal every 20 ms: whichever lands while recv waits interrupts it.
+     * The 10 s socket timeout bounds the call if none does. */
+    setitimer(ITIMER_REAL, &every, NULL);
+    rc = CALL("sk_recv", c, buf, SZ(sizeof buf), 0, &n);
+    setitimer(ITIMER_REAL, &off, NULL);
+    call("sk_set_interrupt_handler", NULL, NULL);
+    sigaction(SIGALRM, &old, NULL);
+    EXPECT_RC(EINTR, rc);
+    EXPECT(interrupt_checks >= 1 && alarms >= 1);
+
+    call("sk_socket_free", c);
+    call("sk_socket_free", s);
+    call("sk_socket_free", l);
+    ffi_closure_free(closure);
+}
+
 /* Every function that takes a handle first, called with a NULL handle and
  * harmless other arguments, taken from the description: EINVAL, or -1 for
  * the four property getters, or nothing at all for the two free functions. */
@@ -714,6 +792,7 @@ int main(int argc, char **argv)
     check_tcp_echo();
     check_udp();
     check_timeouts();
+    check_interrupt_callback(desc);
     check_null_handles();
     check_bad_input();
     /* Loading and using the library changed no process-wide setting. */
