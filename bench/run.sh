@@ -73,10 +73,11 @@ fi
 # The bindings' benchmarks (Lua vs LuaSocket, Ruby vs Ruby's socket), when
 # they exist. Each language directory may hold a run.sh (called with the
 # build dir) or plain scripts run with the modules on the search path.
-lua_dir=$(find "$build/bindings" -path '*lua*' -name 'socketkit.so' -printf '%h\n' 2>/dev/null | head -n1)
-ruby_dir=$(find "$build/bindings" -path '*ruby*' -name '*.so' -printf '%h\n' 2>/dev/null | head -n1)
+# Module locations as bindings/CMakeLists.txt builds them.
+lua_dir=$build/bindings/lua ruby_dir=$build/bindings/ruby
+[[ -f $lua_dir/socketkit.so ]] || lua_dir=""
+[[ -f $ruby_dir/socketkit_ext.so ]] || ruby_dir=""
 export LUA_CPATH="${lua_dir:+$lua_dir/?.so;}${LUA_CPATH:-;}"
-export LUA_PATH="$root/bindings/lua/?.lua;${LUA_PATH:-;}"
 export RUBYLIB="${ruby_dir:+$ruby_dir:}$root/bindings/ruby/lib${RUBYLIB:+:$RUBYLIB}"
 export SK_BENCH_BUILD=$build SK_BENCH_QUICK=$quick
 for lang in lua ruby; do

@@ -83,14 +83,15 @@ echo "echo server: $line"
 step "C echo client" "$bin/echo_client" 127.0.0.1 "$port" "hello from C"
 
 if ((!c_only)); then
-  # The bindings' build puts each module beside its own CMake binary dir;
-  # the environment points each interpreter there and nowhere else.
-  lua_dir=$(find "$build/bindings" -path '*lua*' -name 'socketkit.so' -printf '%h\n' 2>/dev/null | head -n1)
-  ruby_dir=$(find "$build/bindings" -path '*ruby*' -name '*.so' -printf '%h\n' 2>/dev/null | head -n1)
+  # bindings/CMakeLists.txt builds the Lua module as bindings/lua/socketkit.so
+  # and the Ruby extension as bindings/ruby/socketkit_ext.so (loaded by
+  # bindings/ruby/lib/socketkit.rb); point each interpreter there.
+  lua_dir=$build/bindings/lua ruby_dir=$build/bindings/ruby
+  [[ -f $lua_dir/socketkit.so ]] || lua_dir=""
+  [[ -f $ruby_dir/socketkit_ext.so ]] || ruby_dir=""
   if [[ -f $root/examples/lua/echo_client.lua ]]; then
     if [[ -n $lua_dir ]]; then
       step "Lua echo client" env LUA_CPATH="$lua_dir/?.so;;" \
-        LUA_PATH="$root/bindings/lua/?.lua;$lua_dir/?.lua;;" \
         lua5.4 "$root/examples/lua/echo_client.lua" 127.0.0.1 "$port" "hello from Lua"
     else
       echo "== Lua echo client: FAILED, the Lua module is not built under $build/bindings"
