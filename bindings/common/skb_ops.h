@@ -1,0 +1,321 @@
+/*
+ * skb_ops.h — the part of the Lua and Ruby wrappers that is plain C.
+ *
+ * Every call that can block is described by one skb_op and run by
+ * skb_op_run(), so that the Ruby wrapper can run any of them without the
+ * GVL through a single trampoline, and the Lua wrapper just calls it.
+ * Received bytes land in an skb_bytes, which starts in a buffer inside the
+ * struct (on the wrapper's stack) and grows on the heap only as data
+ * arrives: recv(1e9) with 10 bytes pending touches 10 bytes.
+ *
+ * Included from the %{ %} block of socketkit.i; sees only socketkit.h.
+ */
+#ifndef SKB_OPS_H
+#define SKB_OPS_H
+
+#include <socketkit.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Return type of wrapped calls: 0 or an error number; each language's "out"
+ * typemap turns non-zero into nil,msg,errname (Lua) or an exception (Ruby). */
+typedef int skb_status;
+
+/* A timeout in seconds; SK_TIMEOUT_NONE is nil on the language side. */
+typedef double skb_timeout;
+
+/* A truth value (setblocking/getblocking). */
+typedef int skb_flag;
+
+/* setsockopt's value: an int, or bytes when `bytes` is not NULL. */
+typedef struct skb_optval {
+    const char *bytes;
+    size_t      len;
+    int         value;
+} skb_optval;
+
+/* getsockopt's result: an int, or up to 1024 bytes (Python's limit). */
+typedef struct skb_optout {
+    int    is_bytes;
+    int    value;
+    size_t len;
+    char   bytes[1024];
+} skb_optout;
+
+/* An optional size: SKB_ALL when the script gave none ("read to EOF"). */
+typedef size_t skb_size;
+#define SKB_ALL SIZE_MAX
+
+/* Bigger reads than this go through the growing path; the first syscall
+ * never asks for more than this, so memory follows the data. */
+#define SKB_CHUNK ((size_t)65536)
+#define SKB_INLINE 8192
+
+typedef struct skb_bytes {
+    char  *p;
+    size_t n;
+    size_t cap;
+    char   inline_buf[SKB_INLINE];
+} skb_bytes;
+
+static void skb_bytes_init(skb_bytes *b)
+{
+    b->p = b->inline_buf;
+    b->n = 0;
+    b->cap = sizeof b->inline_buf;
+}
+
+static void skb_bytes_release(skb_bytes *b)
+{
+    if (b->p != b->inline_buf)
+        free(b->p);
+    skb_bytes_init(b);
+}
+
+/* Makes room for `total` bytes, keeping the first b->n. */
+static int skb_bytes_reserve(skb_bytes *b, size_t total)
+{
+    char *p;
+    if (total <= b->cap)
+        return 0;
+    if (b->p == b->inline_buf) {
+        p = (char *)malloc(total);
+        if (!p)
+            return ENOMEM;
+        memcpy(p, b->inline_buf, b->n);
+    } else {
+        p = (char *)realloc(b->p, total);
+        if (!p)
+            return ENOMEM;
+    }
+    b->p = p;
+    b->cap = total;
+    return 0;
+}
+
+static size_t skb_min(size_t a, size_t b) { return a < b ? a : b; }
+
+enum skb_opcode {
+    SKB_ACCEPT, SKB_CONNECT, SKB_RECV, SKB_RECVFROM, SKB_SEND, SKB_SENDALL,
+    SKB_SENDTO, SKB_FREAD, SKB_FREADLINE, SKB_FWRITE, SKB_FFLUSH
+};
+
+typedef struct skb_op {
+    int          code;
+    sk_socket   *s;
+    sk_file     *f;
+    const char  *host;
+    int          port;
+    const char  *data;      /* bytes to send */
+    size_t       len;
+    size_t       done;      /* bytes sent so far, kept across EINTR retries */
+    size_t       want;      /* most bytes to receive (SKB_ALL: no limit) */
+    int          flags;
+    skb_bytes   *out;
+    sk_addr     *addr;
+    sk_socket  **conn;
+    int          retrying;  /* set by a binding that re-runs after EINTR */
+    int          err;
+} skb_op;
+
+static int skb_recv_once(skb_op *op, char *buf, size_t len, int flags,
+                         size_t *got)
+{
+    if (op->code == SKB_RECVFROM)
+        return sk_recvfrom(op->s, buf, len, flags, got, op->addr);
+    return sk_recv(op->s, buf, len, flags, got);
+}
+
+/* recv/recvfrom of up to op->want bytes. One syscall when want fits in a
+ * chunk. Beyond that, a stream keeps reading without waiting while chunks
+ * come back full; datagrams and peeks are first peeked with a doubling
+ * buffer, because a short read is the only way to learn their size. */
+static int skb_recv_grow(skb_op *op)
+{
+    skb_bytes *b = op->out;
+    size_t got = 0, size, last;
+    int err, peekflags;
+
+    if (op->want <= SKB_CHUNK) {
+        if ((err = skb_bytes_reserve(b, op->want)) != 0)
+            return err;
+        err = skb_recv_once(op, b->p, op->want, op->flags, &got);
+        b->n = err ? 0 : got;
+        return err;
+    }
+    if (sk_type(op->s) == SK_SOCK_STREAM && !(op->flags & SK_MSG_PEEK)) {
+        if ((err = skb_bytes_reserve(b, SKB_CHUNK)) != 0)
+            return err;
+        if ((err = skb_recv_once(op, b->p, SKB_CHUNK, op->flags, &got)) != 0)
+            return err;
+        b->n = got;
+        last = SKB_CHUNK;
+        while (got == last && b->n < op->want) {
+            int more_flags = op->flags;
+            last = skb_min(op->want - b->n, b->n);
+            if (skb_bytes_reserve(b, b->n + last) != 0)
+                break;
+            if (!(op->flags & SK_MSG_WAITALL))
+                more_flags |= SK_MSG_DONTWAIT;
+            /* What came before is the result; EAGAIN, EOF or an error here
+             * ends it, and a real error shows again on the next call. */
+            if (skb_recv_once(op, b->p + b->n, last, more_flags, &got) != 0 ||
+                got == 0)
+                break;
+            b->n += got;
+        }
+        return 0;
+    }
+    size = SKB_CHUNK;
+    peekflags = op->flags | SK_MSG_PEEK;
+    for (;;) {
+        if ((err = skb_bytes_reserve(b, size)) != 0)
+            return err;
+        if ((err = skb_recv_once(op, b->p, size, peekflags, &got)) != 0)
+            return err;
+        if (got < size || size >= op->want)
+            break;
+        size = skb_min(size * 2, op->want);
+        peekflags |= SK_MSG_DONTWAIT;
+    }
+    if (op->flags & SK_MSG_PEEK) {
+        b->n = got;
+        return 0;
+    }
+    err = skb_recv_once(op, b->p, size, op->flags | SK_MSG_DONTWAIT, &got);
+    b->n = err ? 0 : got;
+    return err;
+}
+
+/* f.read(n) and f.readline(limit) beyond one chunk: keep asking while the
+ * answer fills what was asked. If a later piece fails, the earlier pieces
+ * are the result (they were consumed); the failure shows on the next call. */
+static int skb_file_grow(skb_op *op)
+{
+    skb_bytes *b = op->out;
+    size_t ask = skb_min(op->want, sizeof b->inline_buf), got = 0;
+    int err;
+    for (;;) {
+        if ((err = skb_bytes_reserve(b, b->n + ask)) != 0)
+            break;
+        if (op->code == SKB_FREAD)
+            err = sk_file_read(op->f, b->p + b->n, ask, &got);
+        else
+            err = sk_file_readline(op->f, b->p + b->n, ask, &got);
+        if (err)
+            break;
+        b->n += got;
+        if (got < ask || b->n >= op->want)
+            return 0;
+        if (op->code == SKB_FREADLINE && b->p[b->n - 1] == '\n')
+            return 0;
+        ask = skb_min(op->want - b->n, b->n < SKB_CHUNK ? SKB_CHUNK : b->n);
+    }
+    return b->n ? 0 : err;
+}
+
+/* A connect re-run after EINTR finds the first attempt still going
+ * (EALREADY) or done (EISCONN): wait for it instead of starting again. */
+static int skb_connect_resume(skb_op *op, int err)
+{
+    struct pollfd p;
+    double t = SK_TIMEOUT_NONE;
+    int soerr = 0, r;
+    if (err == EISCONN)
+        return 0;
+    if (err != EALREADY)
+        return err;
+    p.fd = sk_fileno(op->s);
+    p.events = POLLOUT;
+    p.revents = 0;
+    sk_gettimeout(op->s, &t);
+    r = poll(&p, 1, t < 0 ? -1 : (int)(t * 1000.0) + 1);
+    if (r < 0)
+        return errno;
+    if (r == 0)
+        return ETIMEDOUT;
+    err = sk_getsockopt_int(op->s, SK_SOL_SOCKET, SK_SO_ERROR, &soerr);
+    return err ? err : soerr;
+}
+
+static int skb_op_run(skb_op *op)
+{
+    size_t n = 0;
+    int err = EINVAL;
+    switch (op->code) {
+    case SKB_ACCEPT:
+        err = sk_accept(op->s, op->conn, op->addr);
+        break;
+    case SKB_CONNECT:
+        err = sk_connect(op->s, op->host, op->port);
+        if (op->retrying)
+            err = skb_connect_resume(op, err);
+        break;
+    case SKB_RECV:
+    case SKB_RECVFROM:
+        err = skb_recv_grow(op);
+        break;
+    case SKB_SEND:
+        err = sk_send(op->s, op->data, op->len, op->flags, &n);
+        op->done = n;
+        break;
+    case SKB_SENDTO:
+        err = sk_sendto(op->s, op->data, op->len, op->flags, op->host,
+                        op->port, &n);
+        op->done = n;
+        break;
+    case SKB_SENDALL:
+        err = sk_sendall(op->s, op->data + op->done, op->len - op->done,
+                         op->flags, &n);
+        op->done += n;
+        break;
+    case SKB_FREAD:
+    case SKB_FREADLINE:
+        err = skb_file_grow(op);
+        break;
+    case SKB_FWRITE:
+        err = sk_file_write(op->f, op->data, op->len);
+        break;
+    case SKB_FFLUSH:
+        err = sk_file_flush(op->f);
+        break;
+    }
+    if (err && op->out)
+        skb_bytes_release(op->out);
+    op->err = err;
+    return err;
+}
+
+/* Python's repr: "<socketkit.socket fd=3, family=2, type=1, proto=0,
+ * laddr=127.0.0.1:4000, raddr=...>". */
+static void skb_repr(const sk_socket *s, char *buf, size_t len)
+{
+    sk_addr a;
+    int off;
+    if (!s) {
+        snprintf(buf, len, "<socketkit.socket [collected]>");
+        return;
+    }
+    off = snprintf(buf, len, "<socketkit.socket %sfd=%d, family=%d, type=%d, proto=%d",
+                   sk_fileno(s) < 0 ? "[closed] " : "", sk_fileno(s),
+                   sk_family(s), sk_type(s), sk_proto(s));
+    if (off > 0 && (size_t)off < len && sk_fileno(s) >= 0 &&
+        sk_getsockname(s, &a) == 0 && a.family != 0 && a.host[0])
+        off += snprintf(buf + off, len - off, a.family == SK_AF_INET6 ?
+                        ", laddr=[%s]:%d" : a.family == SK_AF_UNIX ?
+                        ", laddr=%s" : ", laddr=%s:%d", a.host, a.port);
+    if (off > 0 && (size_t)off < len && sk_fileno(s) >= 0 &&
+        sk_getpeername(s, &a) == 0 && a.family != 0 && a.host[0])
+        off += snprintf(buf + off, len - off, a.family == SK_AF_INET6 ?
+                        ", raddr=[%s]:%d" : a.family == SK_AF_UNIX ?
+                        ", raddr=%s" : ", raddr=%s:%d", a.host, a.port);
+    if (off > 0 && (size_t)off < len)
+        snprintf(buf + off, len - off, ">");
+}
+
+#endif /* SKB_OPS_H */

@@ -1,0 +1,218 @@
+/*
+ * Ruby typemaps: what each skb_* type of socketkit.i means in Ruby 3.1.
+ *
+ * Failures raise the matching Errno::E* whose message is sk_last_error();
+ * ETIMEDOUT raises SocketKit::TimeoutError (< Errno::ETIMEDOUT), SK_EAI_*
+ * raises SocketKit::ResolutionError. Bytes are binary Strings.
+ *
+ * Blocking calls run without the GVL. Ruby interrupts such a call (Thread#kill,
+ * Thread#raise, Timeout, Ctrl-C) through RUBY_UBF_IO: it signals the thread
+ * with SIGVTALRM, again and again until the thread has left the call, so a
+ * signal landing just before the syscall is not lost. Ruby installs that
+ * handler without SA_RESTART, so the syscall fails with EINTR; the interrupt
+ * handler given to socketkit then returns non-zero, the call returns EINTR,
+ * and the wrapper lets Ruby run its pending interrupts, which either raise
+ * or return, in which case the call is made again.
+ */
+
+%{
+#include <ruby/thread.h>
+
+static VALUE skrb_eTimeout = Qnil;
+static VALUE skrb_eResolution = Qnil;
+
+/* The message must be sk_last_error() exactly; SystemCallError#initialize
+ * prefixes strerror, so the message is set again afterwards (Exception keeps
+ * it in the hidden "mesg" attribute). */
+static VALUE skrb_exception(int err)
+{
+    const char *msg = sk_last_error();
+    VALUE m, exc;
+    if (!msg || !*msg)
+        msg = sk_strerror(err);
+    m = rb_str_new_cstr(msg);
+    if (err >= SK_ERR_BASE) {
+        exc = rb_exc_new_str(skrb_eResolution, m);
+        rb_iv_set(exc, "@errno", INT2NUM(err));
+        rb_iv_set(exc, "@errname", rb_str_new_cstr(sk_errname(err)));
+        return exc;
+    }
+    if (err == ETIMEDOUT)
+        exc = rb_class_new_instance(1, &m, skrb_eTimeout);
+    else
+        exc = rb_syserr_new_str(err, m);
+    rb_iv_set(exc, "mesg", m);
+    return exc;
+}
+
+static void skrb_raise(int err)
+{
+    rb_exc_raise(skrb_exception(err));
+}
+
+static int skrb_interrupted(void *ctx)
+{
+    (void)ctx;
+    return 1;
+}
+
+static __thread int skrb_handler_installed;
+
+static void *skrb_run(void *p)
+{
+    skb_op_run((skb_op *)p);
+    return NULL;
+}
+
+/* RB_NOGVL_INTR_FAIL: Ruby must not raise out of rb_nogvl, because the op
+ * may hold heap memory; interrupts are run here once that is released. */
+static int skb_perform(skb_op *op)
+{
+    if (!skrb_handler_installed) {
+        sk_set_interrupt_handler(skrb_interrupted, NULL);
+        skrb_handler_installed = 1;
+    }
+    for (;;) {
+        op->err = -1;
+        rb_nogvl(skrb_run, op, RUBY_UBF_IO, NULL, RB_NOGVL_INTR_FAIL);
+        if (op->err != EINTR && op->err != -1)
+            return op->err;
+        if (op->out)
+            skb_bytes_release(op->out);
+        rb_thread_check_ints();
+        if (op->err == EINTR && op->code == SKB_FWRITE)
+            return 0; /* the stream took the bytes; the next flush sends them */
+        if (op->err == EINTR && op->code == SKB_CONNECT)
+            op->retrying = 1;
+    }
+}
+
+static VALUE skrb_addr(const sk_addr *a)
+{
+    if (a->family == 0)
+        return Qnil;
+    return rb_ary_new_from_args(2, rb_str_new_cstr(a->host), INT2NUM(a->port));
+}
+
+static size_t skrb_size(VALUE v)
+{
+    long long n;
+    if (NIL_P(v))
+        return SKB_ALL;
+    n = NUM2LL(v);
+    if (n < 0)
+        rb_raise(rb_eArgError, "negative size");
+    return (size_t)n;
+}
+%}
+
+%typemap(in) skb_size
+%{ $1 = skrb_size($input); %}
+%typemap(in) size_t
+%{ $1 = skrb_size(rb_Integer($input)); %}
+
+%typemap(in) skb_timeout
+%{
+    if (NIL_P($input))
+        $1 = SK_TIMEOUT_NONE;
+    else if (rb_obj_is_kind_of($input, rb_cNumeric))
+        $1 = NUM2DBL($input);
+    else
+        rb_raise(rb_eTypeError, "timeout must be nil or a number");
+%}
+%typemap(out) skb_timeout
+%{ $result = $1 == SK_TIMEOUT_NONE ? Qnil : DBL2NUM($1); %}
+
+%typemap(in, numinputs=0) skb_timeout *TIMEOUT_OUT (double temp)
+%{ temp = SK_TIMEOUT_NONE; $1 = &temp; %}
+%typemap(argout) skb_timeout *TIMEOUT_OUT
+%{ $result = SWIG_Ruby_AppendOutput($result, temp$argnum == SK_TIMEOUT_NONE ? Qnil : DBL2NUM(temp$argnum)); %}
+
+%typemap(in) skb_flag
+%{ $1 = RB_INTEGER_TYPE_P($input) ? NUM2LL($input) != 0 : RTEST($input); %}
+%typemap(in, numinputs=0) skb_flag *FLAG_OUT (int temp)
+%{ temp = 0; $1 = &temp; %}
+%typemap(argout) skb_flag *FLAG_OUT
+%{ $result = SWIG_Ruby_AppendOutput($result, temp$argnum ? Qtrue : Qfalse); %}
+
+%typemap(out) skb_status
+%{ if ($1 != 0) skrb_raise($1); %}
+
+/* Bytes in: a String of any bytes. A frozen twin keeps the bytes in place
+ * while another thread may modify the original during a GVL-free call. */
+%typemap(in) (const char *DATA, size_t LEN) (VALUE keep)
+%{
+    keep = rb_str_new_frozen(StringValue($input));
+    $1 = ($1_ltype)RSTRING_PTR(keep);
+    $2 = (size_t)RSTRING_LEN(keep);
+%}
+%typemap(freearg) (const char *DATA, size_t LEN)
+%{ RB_GC_GUARD(keep$argnum); %}
+
+%typemap(in) const char *HOST
+%{ $1 = NIL_P($input) ? NULL : ($1_ltype)StringValueCStr($input); %}
+
+%typemap(in) skb_optval
+%{
+    $1.bytes = NULL;
+    $1.len = 0;
+    $1.value = 0;
+    if (RB_TYPE_P($input, T_STRING)) {
+        $1.bytes = RSTRING_PTR($input);
+        $1.len = (size_t)RSTRING_LEN($input);
+    } else if ($input == Qtrue || $input == Qfalse) {
+        $1.value = $input == Qtrue;
+    } else {
+        $1.value = NUM2INT($input);
+    }
+%}
+
+%typemap(in, numinputs=0) skb_optout *OPTOUT (skb_optout temp)
+%{ $1 = &temp; %}
+%typemap(argout) skb_optout *OPTOUT
+%{
+    $result = SWIG_Ruby_AppendOutput($result, temp$argnum.is_bytes ?
+        rb_str_new(temp$argnum.bytes, (long)temp$argnum.len) :
+        INT2NUM(temp$argnum.value));
+%}
+
+%typemap(in, numinputs=0) int *INT_OUT (int temp)
+%{ temp = 0; $1 = &temp; %}
+%typemap(argout) int *INT_OUT
+%{ $result = SWIG_Ruby_AppendOutput($result, INT2NUM(temp$argnum)); %}
+
+%typemap(in, numinputs=0) size_t *SIZE_OUT (size_t temp)
+%{ temp = 0; $1 = &temp; %}
+%typemap(argout) size_t *SIZE_OUT
+%{ $result = SWIG_Ruby_AppendOutput($result, SIZET2NUM(temp$argnum)); %}
+
+/* Addresses come back as one [host, port] element of the result. */
+%typemap(in, numinputs=0) sk_addr *ADDR_OUT (sk_addr temp)
+%{ memset(&temp, 0, sizeof temp); $1 = &temp; %}
+%typemap(argout) sk_addr *ADDR_OUT
+%{
+    if (NIL_P($result))
+        $result = skrb_addr(&temp$argnum);
+    else
+        $result = rb_ary_new_from_args(2, $result, skrb_addr(&temp$argnum));
+%}
+
+%typemap(in, numinputs=0) skb_bytes *BYTES_OUT (skb_bytes temp)
+%{ skb_bytes_init(&temp); $1 = &temp; %}
+%typemap(argout) skb_bytes *BYTES_OUT
+%{ $result = SWIG_Ruby_AppendOutput($result, rb_str_new(temp$argnum.p, (long)temp$argnum.n)); %}
+%typemap(freearg) skb_bytes *BYTES_OUT
+%{ skb_bytes_release(&temp$argnum); %}
+
+%typemap(in, numinputs=0) sk_socket **NEW_SOCKET (sk_socket *temp)
+%{ temp = NULL; $1 = &temp; %}
+%typemap(argout) sk_socket **NEW_SOCKET
+%{ $result = SWIG_Ruby_AppendOutput($result, SWIG_NewPointerObj(temp$argnum, SWIGTYPE_p_sk_socket, SWIG_POINTER_OWN)); %}
+
+%typemap(in, numinputs=0) skb_file **NEW_FILE (sk_file *temp)
+%{ temp = NULL; $1 = &temp; %}
+%typemap(argout) skb_file **NEW_FILE
+%{ $result = SWIG_Ruby_AppendOutput($result, SWIG_NewPointerObj(temp$argnum, SWIGTYPE_p_skb_file, SWIG_POINTER_OWN)); %}
+
+%typemap(check) struct sk_socket *self, struct skb_file *self
+%{ if (!$1) { rb_raise(rb_eArgError, "socket object without a handle"); } %}

@@ -1,0 +1,345 @@
+/*
+ * socketkit.i — the one SWIG interface for the Lua and Ruby modules.
+ *
+ * The modules see only the public header, like any other user. The shape
+ * each language gets (Python's method names, strings for bytes, host/port
+ * pairs, nil for "no timeout", the language's own failure convention) comes
+ * from the typemaps in lua/ and ruby/, which give meaning to the small
+ * skb_* types used in the declarations below. Ruby's module name and init
+ * function are set on the swig command line (-module SocketKit -initname
+ * socketkit_ext) because Lua needs the lower-case name.
+ */
+%module socketkit
+
+%{
+#include <socketkit.h>
+#include "common/skb_ops.h"
+%}
+
+/* One wrapper per method, checking argument counts itself; plain C cannot
+ * take SWIG's overloads for default arguments. */
+%feature("compactdefaultargs");
+
+/* The header's functions are reached through the methods below; its macros
+ * become constants without their prefix: socketkit.AF_INET, SocketKit::AF_INET. */
+%rename("$ignore", regextarget=1, %$isfunction) "^sk_";
+%ignore sk_addr;
+%ignore sk_interrupt_fn;
+%rename("%(strip:[SK_])s", regextarget=1) "^SK_";
+
+typedef int skb_status;
+typedef size_t skb_size;
+typedef double skb_timeout;
+typedef int skb_flag;
+
+#if defined(SWIGLUA)
+%include "lua/socketkit_lua.i"
+#elif defined(SWIGRUBY)
+%include "ruby/socketkit_ruby.i"
+#else
+#error "socketkit.i is written for Lua and Ruby"
+#endif
+
+%include "socketkit.h"
+
+%{
+#define skb_file sk_file
+
+/* Attribute getters SWIG calls for s.family / s.type / s.proto. */
+#define sk_socket_family_get(s) sk_family(s)
+#define sk_socket_type_get(s)   sk_type(s)
+#define sk_socket_proto_get(s)  sk_proto(s)
+
+static skb_status skb_socket(sk_socket **out, int family, int type, int proto)
+{
+    return sk_socket_new(family, type, proto, out);
+}
+
+static skb_status skb_socketpair(sk_socket **a, sk_socket **b, int family,
+                                 int type, int proto)
+{
+    return sk_socketpair(family, type, proto, a, b);
+}
+
+static skb_status skb_from_fd(sk_socket **out, int fd)
+{
+    return sk_socket_from_fd(fd, out);
+}
+
+static skb_status skb_constant(int *value, const char *name)
+{
+    return sk_constant(name, value);
+}
+
+static skb_status skb_setdefaulttimeout(skb_timeout t) { return sk_setdefaulttimeout(t); }
+static skb_timeout skb_getdefaulttimeout(void) { return sk_getdefaulttimeout(); }
+static const char *skb_strerror(int err) { return sk_strerror(err); }
+static const char *skb_errname(int err) { return sk_errname(err); }
+static const char *skb_last_error(void) { return sk_last_error(); }
+static const char *skb_version(void) { return sk_version(); }
+
+/* A blocking call, run the language's way (Ruby: without the GVL). */
+static int skb_perform(skb_op *op);
+
+static skb_status skb_recv_common(sk_socket *s, int code, skb_size n,
+                                  int flags, skb_bytes *out, sk_addr *from)
+{
+    skb_op op;
+    memset(&op, 0, sizeof op);
+    op.code = code;
+    op.s = s;
+    op.want = n;
+    op.flags = flags;
+    op.out = out;
+    op.addr = from;
+    return skb_perform(&op);
+}
+
+static skb_status skb_send_common(sk_socket *s, int code, const char *data,
+                                  size_t len, int flags, const char *host,
+                                  int port, size_t *sent)
+{
+    skb_op op;
+    int err;
+    memset(&op, 0, sizeof op);
+    op.code = code;
+    op.s = s;
+    op.data = data;
+    op.len = len;
+    op.flags = flags;
+    op.host = host;
+    op.port = port;
+    err = skb_perform(&op);
+    if (sent)
+        *sent = op.done;
+    return err;
+}
+
+static skb_status skb_file_common(sk_file *f, int code, skb_size n,
+                                  const char *data, size_t len, skb_bytes *out)
+{
+    skb_op op;
+    memset(&op, 0, sizeof op);
+    op.code = code;
+    op.f = f;
+    op.want = n;
+    op.data = data;
+    op.len = len;
+    op.out = out;
+    return skb_perform(&op);
+}
+%}
+
+%rename(Socket) sk_socket;
+%rename(SocketFile) skb_file;
+%nodefaultctor sk_socket;
+%nodefaultdtor sk_socket;
+%nodefaultctor skb_file;
+%nodefaultdtor skb_file;
+
+/* Opaque to C; declared empty so that SWIG makes classes of them. The file
+ * class is skb_file to SWIG because the functions it generates for methods
+ * are named <struct>_<method>, and sk_file_read is the library's. */
+struct sk_socket {};
+struct skb_file {};
+
+
+/* ------------------------------------------------------------------------ */
+/* Module functions                                                         */
+
+%rename(socket) skb_socket;
+skb_status skb_socket(sk_socket **NEW_SOCKET, int family = SK_AF_INET,
+                      int type = SK_SOCK_STREAM, int proto = 0);
+%rename(socketpair) skb_socketpair;
+skb_status skb_socketpair(sk_socket **NEW_SOCKET, sk_socket **NEW_SOCKET,
+                          int family = SK_AF_UNIX, int type = SK_SOCK_STREAM,
+                          int proto = 0);
+%rename(from_fd) skb_from_fd;
+skb_status skb_from_fd(sk_socket **NEW_SOCKET, int fd);
+%rename(constant) skb_constant;
+skb_status skb_constant(int *INT_OUT, const char *name);
+
+%rename(setdefaulttimeout) skb_setdefaulttimeout;
+skb_status skb_setdefaulttimeout(skb_timeout seconds);
+%rename(getdefaulttimeout) skb_getdefaulttimeout;
+skb_timeout skb_getdefaulttimeout(void);
+%rename(strerror) skb_strerror;
+const char *skb_strerror(int err);
+%rename(errname) skb_errname;
+const char *skb_errname(int err);
+%rename(last_error) skb_last_error;
+const char *skb_last_error(void);
+%rename(version) skb_version;
+const char *skb_version(void);
+
+/* ------------------------------------------------------------------------ */
+/* Socket                                                                   */
+
+%extend sk_socket {
+    const int family;
+    const int type;
+    const int proto;
+
+    ~sk_socket() { sk_socket_free($self); }
+
+    int fileno() { return sk_fileno($self); }
+
+    skb_status detach(int *INT_OUT) { return sk_detach($self, INT_OUT); }
+
+    skb_status bind(const char *HOST, int port = 0) {
+        return sk_bind($self, HOST, port);
+    }
+
+    /* Python's default backlog: min(SOMAXCONN, 128). */
+    skb_status listen(int backlog = 128) { return sk_listen($self, backlog); }
+
+    skb_status accept(sk_socket **NEW_SOCKET, sk_addr *ADDR_OUT) {
+        skb_op op;
+        memset(&op, 0, sizeof op);
+        op.code = SKB_ACCEPT;
+        op.s = $self;
+        op.conn = NEW_SOCKET;
+        op.addr = ADDR_OUT;
+        return skb_perform(&op);
+    }
+
+    skb_status connect(const char *HOST, int port = 0) {
+        skb_op op;
+        memset(&op, 0, sizeof op);
+        op.code = SKB_CONNECT;
+        op.s = $self;
+        op.host = HOST;
+        op.port = port;
+        return skb_perform(&op);
+    }
+
+    int connect_ex(const char *HOST, int port = 0) {
+        skb_op op;
+        memset(&op, 0, sizeof op);
+        op.code = SKB_CONNECT;
+        op.s = $self;
+        op.host = HOST;
+        op.port = port;
+        return skb_perform(&op);
+    }
+
+    skb_status recv(size_t n, int flags = 0, skb_bytes *BYTES_OUT) {
+        return skb_recv_common($self, SKB_RECV, n, flags, BYTES_OUT, NULL);
+    }
+
+    skb_status recvfrom(size_t n, int flags = 0, skb_bytes *BYTES_OUT,
+                        sk_addr *ADDR_OUT) {
+        return skb_recv_common($self, SKB_RECVFROM, n, flags, BYTES_OUT,
+                               ADDR_OUT);
+    }
+
+    skb_status send(const char *DATA, size_t LEN, int flags = 0,
+                    size_t *SIZE_OUT) {
+        return skb_send_common($self, SKB_SEND, DATA, LEN, flags, NULL, 0,
+                               SIZE_OUT);
+    }
+
+    skb_status sendall(const char *DATA, size_t LEN, int flags = 0) {
+        return skb_send_common($self, SKB_SENDALL, DATA, LEN, flags, NULL, 0,
+                               NULL);
+    }
+
+    skb_status sendto(const char *DATA, size_t LEN, const char *HOST,
+                      int port = 0, int flags = 0, size_t *SIZE_OUT) {
+        return skb_send_common($self, SKB_SENDTO, DATA, LEN, flags, HOST,
+                               port, SIZE_OUT);
+    }
+
+    skb_status shutdown(int how) { return sk_shutdown($self, how); }
+
+    skb_status close() { return sk_close($self); }
+
+    skb_status getsockname(sk_addr *ADDR_OUT) {
+        return sk_getsockname($self, ADDR_OUT);
+    }
+
+    skb_status getpeername(sk_addr *ADDR_OUT) {
+        return sk_getpeername($self, ADDR_OUT);
+    }
+
+    skb_status setsockopt(int level, int opt, skb_optval OPTVAL) {
+        if (OPTVAL.bytes)
+            return sk_setsockopt($self, level, opt, OPTVAL.bytes, OPTVAL.len);
+        return sk_setsockopt_int($self, level, opt, OPTVAL.value);
+    }
+
+    /* Without buflen: the int value. With buflen: the raw bytes. */
+    skb_status getsockopt(int level, int opt, skb_size buflen = SKB_ALL,
+                          skb_optout *OPTOUT) {
+        if (buflen == SKB_ALL) {
+            OPTOUT->is_bytes = 0;
+            return sk_getsockopt_int($self, level, opt, &OPTOUT->value);
+        }
+        if (buflen == 0 || buflen > sizeof OPTOUT->bytes)
+            return EINVAL;
+        OPTOUT->is_bytes = 1;
+        OPTOUT->len = buflen;
+        return sk_getsockopt($self, level, opt, OPTOUT->bytes, &OPTOUT->len);
+    }
+
+    skb_status settimeout(skb_timeout seconds) {
+        return sk_settimeout($self, seconds);
+    }
+
+    skb_status gettimeout(skb_timeout *TIMEOUT_OUT) {
+        return sk_gettimeout($self, TIMEOUT_OUT);
+    }
+
+    skb_status setblocking(skb_flag flag) { return sk_setblocking($self, flag); }
+
+    skb_status getblocking(skb_flag *FLAG_OUT) {
+        return sk_getblocking($self, FLAG_OUT);
+    }
+
+    skb_status makefile(const char *mode = "r", skb_size buffering = 0,
+                        skb_file **NEW_FILE) {
+        if (!mode)
+            return EINVAL;
+        return sk_makefile($self, mode, buffering == SKB_ALL ? 0 : buffering,
+                           NEW_FILE);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* SocketFile (makefile)                                                    */
+
+%extend skb_file {
+    ~skb_file() { sk_file_free($self); }
+
+    /* read() reads to EOF, read(n) up to n bytes. */
+    skb_status read(skb_size n = SKB_ALL, skb_bytes *BYTES_OUT) {
+        return skb_file_common($self, SKB_FREAD, n, NULL, 0, BYTES_OUT);
+    }
+
+    skb_status readline(skb_size limit = SKB_ALL, skb_bytes *BYTES_OUT) {
+        return skb_file_common($self, SKB_FREADLINE, limit, NULL, 0, BYTES_OUT);
+    }
+
+    skb_status write(const char *DATA, size_t LEN, size_t *SIZE_OUT) {
+        *SIZE_OUT = LEN;
+        return skb_file_common($self, SKB_FWRITE, 0, DATA, LEN, NULL);
+    }
+
+    skb_status flush() {
+        return skb_file_common($self, SKB_FFLUSH, 0, NULL, 0, NULL);
+    }
+
+    /* Flushing first lets an interrupted flush be retried; the close then
+     * happens even if the flush failed, as Python's does. */
+    skb_status close() {
+        int err = skb_file_common($self, SKB_FFLUSH, 0, NULL, 0, NULL);
+        int err2 = sk_file_close($self);
+        return err == EBADF ? err2 : err ? err : err2;
+    }
+}
+
+#if defined(SWIGLUA)
+%include "lua/socketkit_lua_tail.i"
+#elif defined(SWIGRUBY)
+%include "ruby/socketkit_ruby_tail.i"
+#endif

@@ -1,0 +1,609 @@
+-- The Lua suite: every method and failure convention of the socketkit
+-- module over real loopback sockets. Usage: lua5.4 test_socketkit.lua
+-- [quick] [name...]; "quick" leaves out the heavy cases (16 MiB sendall,
+-- 10,000 sockets), which is how the valgrind run uses it.
+local sk = require "socketkit"
+
+local tests, order = {}, {}
+local heavy = {}
+local function test(name, fn, is_heavy)
+  tests[name] = fn
+  order[#order + 1] = name
+  heavy[name] = is_heavy
+end
+
+local function eq(got, want, what)
+  if got ~= want then
+    error(string.format("%s: got %s (%s), want %s (%s)", what or "value",
+      tostring(got), math.type(got) or type(got),
+      tostring(want), math.type(want) or type(want)), 2)
+  end
+end
+
+local function is_int(v, what)
+  if math.type(v) ~= "integer" then
+    error((what or "value") .. " is not an integer: " .. tostring(v), 2)
+  end
+end
+
+-- A failure in Lua's convention: nil, message, errname.
+local function fails(errname, ok, msg, name)
+  if ok ~= nil then
+    error("expected failure " .. errname .. ", got " .. tostring(ok), 2)
+  end
+  if name ~= errname then
+    error(string.format("expected %s, got %s (%s)", errname, tostring(name), tostring(msg)), 2)
+  end
+  if type(msg) ~= "string" or msg == "" then
+    error("failure without a message", 2)
+  end
+  return msg
+end
+
+local function raises(pattern, fn, ...)
+  local ok, err = pcall(fn, ...)
+  if ok then error("expected an error matching " .. pattern, 2) end
+  if not tostring(err):find(pattern) then
+    error("error " .. tostring(err) .. " does not match " .. pattern, 2)
+  end
+end
+
+local function listener(family, host)
+  local l = assert(sk.socket(family or sk.AF_INET))
+  assert(l:setsockopt(sk.SOL_SOCKET, sk.SO_REUSEADDR, 1))
+  assert(l:bind(host or (family == sk.AF_INET6 and "::1" or "127.0.0.1"), 0))
+  assert(l:listen(8))
+  return l
+end
+
+local function tcp_pair(family)
+  local l = listener(family)
+  local host, port = l:getsockname()
+  local c = assert(sk.socket(family or sk.AF_INET))
+  assert(c:connect(host, port))
+  local s = assert(l:accept())
+  l:close()
+  return c, s
+end
+
+local function recv_exactly(s, n)
+  local parts, got = {}, 0
+  while got < n do
+    local d = assert(s:recv(n - got))
+    if d == "" then break end
+    parts[#parts + 1] = d
+    got = got + #d
+  end
+  return table.concat(parts)
+end
+
+local tmpdir = os.tmpname()
+os.remove(tmpdir)
+assert(os.execute("mkdir -p " .. tmpdir))
+
+local function pid()
+  local f = assert(io.open("/proc/self/stat"))
+  local p = f:read("n")
+  f:close()
+  return p
+end
+local mypid = pid()
+
+local function fd_count()
+  local p = assert(io.popen("ls /proc/" .. mypid .. "/fd | wc -l"))
+  local n = p:read("n")
+  p:close()
+  return n
+end
+
+---------------------------------------------------------------------------
+
+test("constants are the header's integers", function()
+  local names = {
+    "AF_INET", "AF_INET6", "AF_UNIX", "SOCK_STREAM", "SOCK_DGRAM", "SOL_SOCKET",
+    "SO_REUSEADDR", "SO_REUSEPORT", "SO_KEEPALIVE", "SO_BROADCAST", "SO_RCVBUF",
+    "SO_SNDBUF", "SO_ERROR", "SO_TYPE", "SO_LINGER", "SO_RCVLOWAT", "IPPROTO_IP",
+    "IPPROTO_IPV6", "IPPROTO_TCP", "IPPROTO_UDP", "TCP_NODELAY", "IPV6_V6ONLY",
+    "IP_TTL", "MSG_PEEK", "MSG_OOB", "MSG_WAITALL", "MSG_DONTWAIT", "SHUT_RD",
+    "SHUT_WR", "SHUT_RDWR", "SOMAXCONN", "ERR_BASE", "EAI_NONAME", "EAI_AGAIN",
+    "ADDR_HOSTLEN", "VERSION_MAJOR", "VERSION_MINOR", "VERSION_PATCH",
+  }
+  for _, n in ipairs(names) do
+    is_int(sk[n], n)
+    eq(sk.constant(n), sk[n], "constant(" .. n .. ")")
+    eq(sk.constant("SK_" .. n), sk[n], "constant(SK_" .. n .. ")")
+  end
+  eq(sk.AF_INET, 2, "AF_INET")
+  fails("ENOENT", sk.constant("NO_SUCH_THING"))
+  eq(sk.TIMEOUT_NONE, -1.0, "TIMEOUT_NONE")
+end)
+
+test("module functions", function()
+  eq(sk.version(), "1.0.0", "version")
+  eq(sk.errname(0), "OK", "errname(0)")
+  eq(sk.errname(sk.EAI_NONAME), "SK_EAI_NONAME", "errname")
+  assert(#sk.strerror(sk.EAI_NONAME) > 0)
+  eq(type(sk.last_error()), "string", "last_error")
+  eq(sk.getdefaulttimeout(), nil, "default timeout")
+  assert(sk.setdefaulttimeout(2.5))
+  eq(sk.getdefaulttimeout(), 2.5, "default timeout")
+  local s = assert(sk.socket())
+  eq(s:gettimeout(), 2.5, "new socket takes the default")
+  assert(sk.setdefaulttimeout(nil))
+  eq(sk.getdefaulttimeout(), nil, "default back to nil")
+  fails("EINVAL", sk.setdefaulttimeout(-3))
+  raises("expected", sk.setdefaulttimeout, "soon")
+  s:close()
+end)
+
+test("socket() defaults, attributes and tostring", function()
+  local s = assert(sk.socket())
+  eq(s.family, sk.AF_INET, "family")
+  eq(s.type, sk.SOCK_STREAM, "type")
+  eq(s.proto, 0, "proto")
+  is_int(s:fileno(), "fileno")
+  assert(s:fileno() >= 0)
+  assert(tostring(s):find("socketkit.socket fd=" .. s:fileno(), 1, true))
+  local u = assert(sk.socket(sk.AF_INET, sk.SOCK_DGRAM, sk.IPPROTO_UDP))
+  eq(u.type, sk.SOCK_DGRAM, "type")
+  eq(u.proto, sk.IPPROTO_UDP, "proto")
+  assert(s:close())
+  assert(tostring(s):find("[closed]", 1, true))
+  eq(s.family, sk.AF_INET, "family kept after close")
+  assert(u:close())
+end)
+
+test("failures are nil, message, errname", function()
+  local msg = fails("EAFNOSUPPORT", sk.socket(12345))
+  assert(msg:find("socket"), msg)
+  -- a port nobody listens on: bound once, then released
+  local tmp = listener()
+  local _, port = tmp:getsockname()
+  tmp:close()
+  local c = assert(sk.socket())
+  msg = fails("ECONNREFUSED", c:connect("127.0.0.1", port))
+  eq(msg, "connect 127.0.0.1:" .. port .. ": Connection refused", "message")
+  eq(sk.last_error(), msg, "last_error")
+  c:close()
+  c = assert(sk.socket())
+  local n = c:connect_ex("127.0.0.1", port)
+  is_int(n, "connect_ex")
+  eq(sk.errname(n), "ECONNREFUSED", "connect_ex")
+  fails("EINVAL", c:bind("127.0.0.1", 70000))
+  fails("EINVAL", c:connect("not an address!", 80))
+  c:close()
+end)
+
+test("wrong argument types raise Lua errors", function()
+  local s = assert(sk.socket())
+  raises("expected", s.bind, s, {}, 0)
+  raises("expected", s.send, s, 42)
+  raises("expected", s.send, s, nil)
+  raises("negative", s.recv, s, -1)
+  raises("expected", s.recv, s, "ten")
+  raises("expected", s.recv, s, 1.5)
+  raises("expected", s.settimeout, s, "1")
+  raises("expected", s.setsockopt, s, sk.SOL_SOCKET, sk.SO_REUSEADDR, {})
+  raises("expected", sk.socket, "inet")
+  raises("range", sk.socket, 2 ^ 40 // 1)
+  raises("expected", s.recv, "not a socket", 1)
+  raises("args", s.close)
+  s:close()
+end)
+
+test("tcp: connect, accept, addresses, binary data, eof", function()
+  local l = listener()
+  local host, port = l:getsockname()
+  eq(host, "127.0.0.1", "host")
+  is_int(port, "port")
+  local c = assert(sk.socket())
+  assert(c:connect(host, port))
+  local s, phost, pport = l:accept()
+  assert(s, phost)
+  eq(phost, "127.0.0.1", "accept host")
+  is_int(pport, "accept port")
+  local h2, p2 = c:getsockname()
+  eq(h2, phost, "client name")
+  eq(p2, pport, "client port")
+  local h3, p3 = c:getpeername()
+  eq(h3, "127.0.0.1", "peer host")
+  eq(p3, port, "peer port")
+  local all = {}
+  for i = 0, 255 do all[#all + 1] = string.char(i) end
+  local data = table.concat(all) .. "\0tail\0"
+  local n = assert(c:send(data))
+  is_int(n, "send count")
+  eq(n, #data, "send count")
+  eq(recv_exactly(s, #data), data, "binary data")
+  assert(c:sendall(data, 0))
+  eq(recv_exactly(s, #data), data, "sendall data")
+  assert(c:shutdown(sk.SHUT_WR))
+  eq(s:recv(10), "", "EOF is the empty string")
+  fails("ENOTCONN", l:getpeername())
+  for _, x in ipairs { l, c, s } do assert(x:close()) end
+end)
+
+test("recv(n) grows with the data, not with n", function()
+  local c, s = tcp_pair()
+  assert(c:sendall("0123456789"))
+  local function vmpeak()
+    local f = assert(io.open("/proc/self/status"))
+    local t = f:read("a")
+    f:close()
+    return tonumber(t:match("VmPeak:%s+(%d+)"))
+  end
+  local before = vmpeak()
+  eq(s:recv(1000000000), "0123456789", "recv(1e9)")
+  assert(vmpeak() - before < 100 * 1024, "recv(1e9) reserved about n bytes")
+  -- more than one chunk available: returned together, in order
+  assert(s:setsockopt(sk.SOL_SOCKET, sk.SO_RCVBUF, 1 << 20))
+  assert(c:setsockopt(sk.SOL_SOCKET, sk.SO_SNDBUF, 1 << 20))
+  local big = string.rep("abcdefgh", 12500)
+  assert(c:sendall(big))
+  local got = recv_exactly(s, #big)
+  eq(got, big, "100000 bytes")
+  -- MSG_PEEK leaves the bytes for the next recv
+  assert(c:sendall("peek"))
+  eq(s:recv(100, sk.MSG_PEEK), "peek", "peek")
+  eq(s:recv(100), "peek", "after peek")
+  c:close() s:close()
+end)
+
+test("udp: sendto, recvfrom, connected datagrams, big datagram", function()
+  local a = assert(sk.socket(sk.AF_INET, sk.SOCK_DGRAM))
+  local b = assert(sk.socket(sk.AF_INET, sk.SOCK_DGRAM))
+  assert(a:bind("127.0.0.1", 0))
+  assert(b:bind("127.0.0.1", 0))
+  local ah, ap = a:getsockname()
+  local bh, bp = b:getsockname()
+  local n = assert(b:sendto("dgram\0x", ah, ap))
+  eq(n, 7, "sendto count")
+  local data, fh, fp = a:recvfrom(100)
+  eq(data, "dgram\0x", "datagram")
+  eq(fh, bh, "from host")
+  eq(fp, bp, "from port")
+  assert(b:sendto("flags", ah, ap, 0))
+  eq(a:recv(3), "fla", "datagram truncated to n")
+  -- larger than one chunk: the peek path learns the size first
+  local big = string.rep("u", 65000)
+  assert(b:sendto(big, ah, ap))
+  data, fh, fp = a:recvfrom(200000)
+  eq(#data, 65000, "big datagram")
+  eq(fp, bp, "big datagram source")
+  assert(b:sendto(big, ah, ap))
+  eq(#a:recv(100000, sk.MSG_PEEK), 65000, "peeked big datagram")
+  eq(#a:recv(100000), 65000, "big datagram after peek")
+  assert(a:connect(bh, bp))
+  assert(a:send("back"))
+  eq(b:recv(10), "back", "connected send")
+  a:close() b:close()
+end)
+
+test("unix: stream paths, abstract names, datagram pairs", function()
+  local path = tmpdir .. "/s"
+  local l = assert(sk.socket(sk.AF_UNIX))
+  assert(l:bind(path))
+  assert(l:listen())
+  local h, p = l:getsockname()
+  eq(h, path, "unix name")
+  eq(p, 0, "unix port")
+  local c = assert(sk.socket(sk.AF_UNIX))
+  assert(c:connect(path))
+  local s = assert(l:accept())
+  assert(c:sendall("over unix"))
+  eq(s:recv(100), "over unix", "unix data")
+  fails("ENAMETOOLONG", assert(sk.socket(sk.AF_UNIX)):bind(string.rep("x", 200)))
+  fails("ENOENT", assert(sk.socket(sk.AF_UNIX)):connect(tmpdir .. "/missing"))
+  for _, x in ipairs { l, c, s } do x:close() end
+  local name = "@socketkit-lua-" .. mypid
+  local al = assert(sk.socket(sk.AF_UNIX))
+  assert(al:bind(name))
+  assert(al:listen())
+  eq((al:getsockname()), name, "abstract name")
+  local ac = assert(sk.socket(sk.AF_UNIX))
+  assert(ac:connect(name))
+  local as = assert(al:accept())
+  assert(as:sendall("abstract"))
+  eq(ac:recv(100), "abstract", "abstract data")
+  for _, x in ipairs { al, ac, as } do x:close() end
+  local d1, d2 = sk.socketpair(sk.AF_UNIX, sk.SOCK_DGRAM)
+  assert(d1, d2)
+  local big = string.rep("d", 100000)
+  assert(d1:setsockopt(sk.SOL_SOCKET, sk.SO_SNDBUF, 1 << 20))
+  assert(d1:sendall(big))
+  eq(d2:recv(1 << 20), big, "100000-byte unix datagram")
+  d1:close() d2:close()
+  fails("EOPNOTSUPP", sk.socketpair(sk.AF_INET))
+end)
+
+test("ipv6: stream and datagram on ::1", function()
+  local c, s = tcp_pair(sk.AF_INET6)
+  local h, p = s:getpeername()
+  eq(h, "::1", "v6 peer")
+  is_int(p, "v6 port")
+  assert(c:sendall("six"))
+  eq(s:recv(3), "six", "v6 data")
+  c:close() s:close()
+  local u = assert(sk.socket(sk.AF_INET6, sk.SOCK_DGRAM))
+  assert(u:bind("::1", 0))
+  local uh, up = u:getsockname()
+  local v = assert(sk.socket(sk.AF_INET6, sk.SOCK_DGRAM))
+  assert(v:sendto("v6 dgram", uh, up))
+  local d, fh = u:recvfrom(100)
+  eq(d, "v6 dgram", "v6 datagram")
+  eq(fh, "::1", "v6 source")
+  u:close() v:close()
+end)
+
+test("timeouts: ETIMEDOUT from silent peers, nil for blocking", function()
+  local c, s = tcp_pair()
+  eq(s:gettimeout(), nil, "blocking by default")
+  assert(s:settimeout(0.05))
+  eq(s:gettimeout(), 0.05, "gettimeout")
+  eq(s:getblocking(), true, "timeout mode counts as blocking")
+  local msg = fails("ETIMEDOUT", s:recv(10))
+  assert(msg:find("recv"), msg)
+  -- nothing is lost: the next recv gets what arrives later
+  assert(c:sendall("late"))
+  eq(s:recv(10), "late", "after a timeout")
+  local l = listener()
+  assert(l:settimeout(0.05))
+  fails("ETIMEDOUT", l:accept())
+  assert(s:settimeout(nil))
+  eq(s:gettimeout(), nil, "back to blocking")
+  fails("EINVAL", s:settimeout(-2))
+  fails("EINVAL", s:settimeout(0 / 0))
+  fails("ERANGE", s:settimeout(math.huge))
+  eq(s:gettimeout(), nil, "bad timeouts change nothing")
+  -- a file shares the socket's timeout and keeps what it already has
+  assert(s:settimeout(0.05))
+  local f = assert(s:makefile("rb"))
+  assert(c:sendall("partial"))
+  fails("ETIMEDOUT", f:readline())
+  assert(c:sendall(" line\n"))
+  eq(f:readline(), "partial line\n", "readline after a timeout")
+  f:close()
+  for _, x in ipairs { c, s, l } do x:close() end
+end)
+
+test("non-blocking: EAGAIN, EINPROGRESS, setblocking", function()
+  local c, s = tcp_pair()
+  assert(s:setblocking(false))
+  eq(s:getblocking(), false, "getblocking")
+  eq(s:gettimeout(), 0.0, "non-blocking timeout is 0")
+  fails("EAGAIN", s:recv(10))
+  assert(s:setblocking(true))
+  eq(s:gettimeout(), nil, "setblocking(true)")
+  assert(s:setblocking(0))
+  eq(s:getblocking(), false, "setblocking(0) is false, as in Python")
+  assert(s:settimeout(nil))
+  fails("EAGAIN", s:recv(10, sk.MSG_DONTWAIT))
+  local l = listener()
+  local host, port = l:getsockname()
+  local n = assert(sk.socket())
+  assert(n:setblocking(false))
+  local ok, _, name = n:connect(host, port)
+  assert(ok or name == "EINPROGRESS", name)
+  c:close() s:close() l:close() n:close()
+end)
+
+test("makefile: readline, read, write, flush, close", function()
+  local a, b = sk.socketpair()
+  local f = assert(a:makefile("rwb"))
+  assert(tostring(f):find("socketkit.file"))
+  assert(b:sendall("one\ntwo\n\0bin\0\nlast"))
+  eq(f:readline(), "one\n", "line 1")
+  eq(f:readline(2), "tw", "readline(limit)")
+  eq(f:readline(), "o\n", "rest of line 2")
+  eq(f:readline(), "\0bin\0\n", "binary line")
+  eq(f:read(2), "la", "read(n)")
+  assert(b:shutdown(sk.SHUT_WR))
+  eq(f:read(), "st", "read() to EOF")
+  eq(f:readline(), "", "readline at EOF")
+  eq(f:read(5), "", "read at EOF")
+  local n = assert(f:write("buffered\n"))
+  eq(n, 9, "write count")
+  assert(b:settimeout(0.05))
+  fails("ETIMEDOUT", b:recv(100))
+  assert(f:flush())
+  eq(b:recv(100), "buffered\n", "flushed")
+  assert(f:close())
+  a:close() b:close()
+  -- a long line grows past the first buffer
+  a, b = sk.socketpair()
+  assert(b:setsockopt(sk.SOL_SOCKET, sk.SO_SNDBUF, 1 << 20))
+  f = assert(a:makefile("rb"))
+  local long = string.rep("L", 150000) .. "\n"
+  local g = assert(b:makefile("wb"))
+  assert(g:write(long))
+  assert(g:write("next\n"))
+  assert(g:close())
+  assert(b:close())
+  eq(f:readline(), long, "150001-byte line")
+  eq(f:readline(), "next\n", "line after the long one")
+  eq(f:readline(), "", "EOF after the long line")
+  assert(f:close())
+  fails("EBADF", f:readline())
+  fails("EINVAL", a:makefile("x"))
+  fails("EINVAL", a:makefile("rt"))
+  a:close()
+end)
+
+test("makefile keeps the descriptor: close and collect the socket", function()
+  local a, b = sk.socketpair()
+  local f = assert(a:makefile("r"))
+  assert(a:close())
+  eq(a:fileno(), -1, "socket closed")
+  assert(b:sendall("still\n"))
+  eq(f:readline(), "still\n", "file after socket close")
+  local g
+  do
+    local c, d = sk.socketpair()
+    g = assert(c:makefile("rw"))
+    b = d
+  end
+  collectgarbage() collectgarbage()
+  assert(b:sendall("after gc\n"))
+  eq(g:readline(), "after gc\n", "file after the socket was collected")
+  assert(g:write("reply\n"))
+  assert(g:flush())
+  eq(b:recv(10), "reply\n", "write after collection")
+  f:close() g:close() b:close()
+end)
+
+test("sockopts: int, bool, bytes", function()
+  local s = assert(sk.socket())
+  assert(s:setsockopt(sk.SOL_SOCKET, sk.SO_REUSEADDR, 1))
+  local v = s:getsockopt(sk.SOL_SOCKET, sk.SO_REUSEADDR)
+  is_int(v, "getsockopt")
+  assert(v ~= 0)
+  assert(s:setsockopt(sk.IPPROTO_TCP, sk.TCP_NODELAY, true))
+  assert(s:getsockopt(sk.IPPROTO_TCP, sk.TCP_NODELAY) ~= 0)
+  assert(s:setsockopt(sk.SOL_SOCKET, sk.SO_KEEPALIVE, false))
+  eq(s:getsockopt(sk.SOL_SOCKET, sk.SO_KEEPALIVE), 0, "keepalive")
+  assert(s:setsockopt(sk.SOL_SOCKET, sk.SO_LINGER, string.pack("i4i4", 1, 5)))
+  local raw = s:getsockopt(sk.SOL_SOCKET, sk.SO_LINGER, 8)
+  eq(#raw, 8, "linger length")
+  local on, secs = string.unpack("i4i4", raw)
+  eq(on, 1, "linger on")
+  eq(secs, 5, "linger seconds")
+  eq(s:getsockopt(sk.SOL_SOCKET, sk.SO_TYPE), sk.SOCK_STREAM, "SO_TYPE")
+  fails("ENOPROTOOPT", s:getsockopt(sk.SOL_SOCKET, 12345))
+  fails("EINVAL", s:getsockopt(sk.SOL_SOCKET, sk.SO_TYPE, 5000))
+  s:close()
+end)
+
+test("detach and from_fd hand the descriptor over", function()
+  local a, b = sk.socketpair()
+  local fd = assert(a:detach())
+  is_int(fd, "detached fd")
+  eq(a:fileno(), -1, "detached socket is closed")
+  fails("EBADF", a:detach())
+  local c = assert(sk.from_fd(fd))
+  eq(c:fileno(), fd, "same descriptor")
+  eq(c.family, sk.AF_UNIX, "family read from the fd")
+  assert(b:sendall("adopted"))
+  eq(c:recv(10), "adopted", "from_fd socket works")
+  fails("EBADF", sk.from_fd(99999))
+  c:close() b:close()
+end)
+
+test("closed sockets answer EBADF; closing twice is harmless", function()
+  local c, s = tcp_pair()
+  assert(c:close())
+  assert(c:close())
+  eq(c:fileno(), -1, "fileno after close")
+  fails("EBADF", c:recv(1))
+  fails("EBADF", c:send("x"))
+  fails("EBADF", c:sendall("x"))
+  fails("EBADF", c:getsockname())
+  fails("EBADF", c:bind("127.0.0.1", 0))
+  fails("EBADF", c:makefile("r"))
+  fails("EBADF", c:settimeout(1))
+  fails("EBADF", c:setsockopt(sk.SOL_SOCKET, sk.SO_REUSEADDR, 1))
+  fails("EBADF", c:shutdown(sk.SHUT_RDWR))
+  s:close()
+end)
+
+test("<close> variables and finalisers in any order", function()
+  local kept
+  do
+    local s <close> = assert(sk.socket())
+    kept = s
+    assert(s:fileno() >= 0)
+  end
+  eq(kept:fileno(), -1, "closed at the end of the block")
+  do
+    local a, b = sk.socketpair()
+    local f <close> = assert(a:makefile("r"))
+    kept = f
+    a:close() b:close()
+  end
+  fails("EBADF", kept:readline())
+  -- the holder is marked for finalisation before the socket, so the
+  -- socket's finaliser runs first and the holder then sees a dead socket
+  local seen = {}
+  do
+    local holder = setmetatable({}, { __gc = function(t)
+      seen[1] = { t.s:recv(1) }
+      seen[2] = t.s:fileno()
+      seen[3] = tostring(t.s)
+    end })
+    holder.s = assert(sk.socket())
+  end
+  collectgarbage() collectgarbage()
+  assert(seen[1], "finaliser ran")
+  eq(seen[1][3], "EBADF", "collected socket")
+  eq(seen[2], nil, "fileno of a collected socket")
+  assert(seen[3]:find("collected"), seen[3])
+end)
+
+test("10,000 sockets dropped: descriptors come back", function()
+  collectgarbage() collectgarbage()
+  local before = fd_count()
+  for i = 1, 10000 do
+    local s = assert(sk.socket(i % 2 == 0 and sk.AF_INET or sk.AF_UNIX))
+    if i % 3 == 0 then s:close() end
+  end
+  for _ = 1, 5000 do
+    local a, b = sk.socketpair()
+    assert(a, b)
+  end
+  collectgarbage() collectgarbage()
+  eq(fd_count(), before, "descriptors after collection")
+end, true)
+
+test("sendall 16 MiB to a reader process, checksum compared", function()
+  local l = listener()
+  local _, port = l:getsockname()
+  local size = 16 * 1024 * 1024
+  local reader = string.format([[
+    local sk = require "socketkit"
+    local c = assert(sk.socket())
+    assert(c:settimeout(60))
+    assert(c:connect("127.0.0.1", %d))
+    local f = assert(c:makefile("rb"))
+    local data = assert(f:read())
+    local h = 0
+    for i = 1, #data - 7, 8 do h = (h * 31 + string.unpack("<i8", data, i)) end
+    io.write(#data, " ", h, "\n")
+  ]], port)
+  local p = assert(io.popen(string.format("%q -e %q", arg[-1], reader)))
+  local c = assert(l:accept())
+  local blocks = {}
+  for i = 1, size // 1024 do
+    blocks[i] = string.pack("<i8", i * 2654435761) .. string.rep(string.char(i % 251), 1016)
+  end
+  local data = table.concat(blocks)
+  local h = 0
+  for i = 1, #data - 7, 8 do h = (h * 31 + string.unpack("<i8", data, i)) end
+  assert(c:settimeout(60))
+  assert(c:sendall(data))
+  assert(c:close())
+  local out = p:read("a")
+  p:close()
+  eq(out, size .. " " .. h .. "\n", "reader's length and checksum")
+  l:close()
+end, true)
+
+---------------------------------------------------------------------------
+
+local quick, only = false, {}
+for _, a in ipairs(arg) do
+  if a == "quick" then quick = true else only[a] = true end
+end
+local failed, ran = 0, 0
+for _, name in ipairs(order) do
+  if (next(only) == nil or only[name]) and not (quick and heavy[name]) then
+    ran = ran + 1
+    local ok, err = xpcall(tests[name], debug.traceback)
+    io.write(ok and "ok   " or "FAIL ", name, "\n")
+    if not ok then
+      io.write(err, "\n")
+      failed = failed + 1
+    end
+  end
+end
+os.execute("rm -rf " .. tmpdir)
+io.write(string.format("%d tests, %d failed\n", ran, failed))
+os.exit(failed == 0 and ran > 0 and 0 or 1)
