@@ -70,9 +70,7 @@ def norm_type(t):
     """Canonical spelling: 'const char *', 'sk_socket **', 'unsigned int'."""
     t = re.sub(r"\s*\*\s*", " *", t.strip())
     t = re.sub(r"\s+", " ", t)
-    t = re.sub(r"\* \*", "**", t)
-    t = re.sub(r"\*\s+\*", "**", t)
-    return t.replace(" *", " *").strip()
+    return re.sub(r"\*\s+\*", "**", t).strip()
 
 
 def split_decl(decl):
