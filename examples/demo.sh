@@ -62,10 +62,11 @@ step() {  # step NAME COMMAND...: runs one client, counts the result
   fi
 }
 
-# wait_for_line FILE REGEX: the line, once it appears (at most 10 s).
+# wait_for_line FILE REGEX: the line, once it appears (at most 30 s: a
+# loaded machine can take many seconds just to start python3).
 wait_for_line() {
   local i line
-  for ((i = 0; i < 100; i++)); do
+  for ((i = 0; i < 300; i++)); do
     line=$(grep -m1 -E "$2" "$1" 2>/dev/null) && { echo "$line"; return 0; }
     sleep 0.1
   done

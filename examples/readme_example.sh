@@ -15,7 +15,7 @@ grep -q 7000 "$tmp/example.c" || { echo "the README example no longer uses port 
 
 "$bin/echo_server" 127.0.0.1 0 1 >"$tmp/server.out" 2>&1 &
 server=$!
-for ((i = 0; i < 100; i++)); do
+for ((i = 0; i < 300; i++)); do
   grep -q '^listening on ' "$tmp/server.out" && break
   sleep 0.1
 done
