@@ -620,6 +620,86 @@ static void test_readline_timeout_is_one_budget(void **state)
     free(buf);
 }
 
+/* A write whose sending times out (or would block) keeps the unsent bytes:
+ * a later flush delivers every byte exactly once, in order. */
+typedef struct {
+    int fd;
+    int go;
+    size_t got;
+    size_t bad_at;
+    size_t len;
+} order_reader;
+
+static void *order_reader_main(void *p)
+{
+    order_reader *r = p;
+    static unsigned char buf[65536];
+    for (int i = 0; i < 10000 && !__atomic_load_n(&r->go, __ATOMIC_SEQ_CST); i++)
+        sleep_ms(1);
+    for (;;) {
+        ssize_t n = read(r->fd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        for (ssize_t i = 0; i < n; i++)
+            if (r->bad_at == (size_t)-1 && buf[i] != (unsigned char)((r->got + (size_t)i) % 251))
+                r->bad_at = r->got + (size_t)i;
+        r->got += (size_t)n;
+    }
+    return NULL;
+}
+
+static void write_failure_keeps_bytes(double timeout, int expected)
+{
+    const size_t len = 4u << 20;
+    unsigned char *data = malloc(len);
+    sk_socket *a, *b;
+    sk_file *f;
+    order_reader *r = calloc(1, sizeof *r);
+    pthread_t tid;
+    int rc;
+    assert_non_null(data);
+    assert_non_null(r);
+    for (size_t i = 0; i < len; i++)
+        data[i] = (unsigned char)(i % 251);
+    unix_pair(&a, &b);
+    SK_OK(sk_settimeout(b, SANITY_BOUND));
+    r->fd = sk_fileno(b);
+    r->bad_at = (size_t)-1;
+    r->len = len;
+    assert_int_equal(pthread_create(&tid, NULL, order_reader_main, r), 0);
+    SK_OK(sk_settimeout(a, timeout));
+    SK_OK(sk_makefile(a, "wb", 0, &f));
+    /* the reader has not started: the socket buffer fills up */
+    rc = sk_file_write(f, data, len);
+    if (rc != expected)
+        fail_msg("write to a stalled peer returned %s, expected %s", sk_errname(rc), sk_errname(expected));
+    __atomic_store_n(&r->go, 1, __ATOMIC_SEQ_CST);
+    SK_OK(sk_settimeout(a, SANITY_BOUND));
+    SK_OK(sk_file_close(f));
+    SK_OK(sk_shutdown(a, SK_SHUT_WR));
+    pthread_join(tid, NULL);
+    if (r->bad_at != (size_t)-1)
+        fail_msg("byte %zu arrived wrong: lost or repeated bytes", r->bad_at);
+    assert_int_equal(r->got, len);
+    free(r);
+    sk_file_free(f);
+    sk_socket_free(a);
+    sk_socket_free(b);
+    free(data);
+}
+
+static void test_write_timeout_keeps_unsent_bytes(void **state)
+{
+    (void)state;
+    write_failure_keeps_bytes(0.2, ETIMEDOUT);
+}
+
+static void test_write_eagain_keeps_unsent_bytes(void **state)
+{
+    (void)state;
+    write_failure_keeps_bytes(0, EAGAIN);
+}
+
 /* ---- bulk --------------------------------------------------------------- */
 
 #define BULK (16u << 20)
@@ -726,6 +806,8 @@ int main(void)
         cmocka_unit_test(test_file_close_is_idempotent),
         cmocka_unit_test(test_timeout_keeps_partial_line),
         cmocka_unit_test(test_readline_timeout_is_one_budget),
+        cmocka_unit_test(test_write_timeout_keeps_unsent_bytes),
+        cmocka_unit_test(test_write_eagain_keeps_unsent_bytes),
         cmocka_unit_test(test_bulk_16mib),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

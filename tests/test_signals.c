@@ -739,6 +739,49 @@ static void test_null_removes_the_check(void **state)
     sk_socket_free(b);
 }
 
+/* A file read goes through the same retry; an interrupted one keeps the
+ * bytes it had already received. */
+static void test_file_readline_under_signals(void **state)
+{
+    sk_socket *a, *b;
+    sk_file *f;
+    signaller *sig;
+    delayed *d;
+    check_ctx stop = {0, 1};
+    char buf[32];
+    size_t n = 0;
+    int rc;
+    (void)state;
+    SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
+    SK_OK(sk_makefile(a, "rb", 0, &f));
+    SK_OK(sk_sendall(b, "first ", 6, 0, NULL));
+    sig = start_signaller(pthread_self());
+    d = start_delayed(delayed_send_main, b, 400, "line\n", 5, 0);
+    rc = sk_file_readline(f, buf, sizeof buf, &n);
+    stop_signaller(sig);
+    join_delayed(d);
+    SK_OK(rc);
+    assert_int_equal(n, 11);
+    assert_memory_equal(buf, "first line\n", 11);
+
+    SK_OK(sk_sendall(b, "ab", 2, 0, NULL));
+    sk_set_interrupt_handler(interrupt_check, &stop);
+    sig = start_signaller(pthread_self());
+    n = 99;
+    rc = sk_file_readline(f, buf, sizeof buf, &n);
+    stop_signaller(sig);
+    SK_FAILS(EINTR, rc);
+    assert_int_equal(n, 0);
+    sk_set_interrupt_handler(NULL, NULL);
+    SK_OK(sk_sendall(b, "c\n", 2, 0, NULL));
+    SK_OK(sk_file_readline(f, buf, sizeof buf, &n));
+    assert_int_equal(n, 4);
+    assert_memory_equal(buf, "abc\n", 4);
+    sk_file_free(f);
+    sk_socket_free(a);
+    sk_socket_free(b);
+}
+
 /* ---- the check is per thread -------------------------------------------- */
 
 typedef struct {
@@ -902,6 +945,7 @@ int main(void)
         T(test_interrupt_check_stops_connect),
         T(test_interrupt_check_zero_retries),
         T(test_null_removes_the_check),
+        T(test_file_readline_under_signals),
         T(test_interrupt_check_is_per_thread),
         T(test_sigalrm_timer),
     };

@@ -8,12 +8,16 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,13 +61,14 @@ static int wait_flag(const int *flag, double bound)
 
 /* ---- a call blocked in another thread ----------------------------------- */
 
-enum op { OP_RECV, OP_RECVFROM, OP_ACCEPT, OP_SENDALL };
+enum op { OP_RECV, OP_RECVFROM, OP_ACCEPT, OP_SENDALL, OP_CONNECT };
 
 typedef struct {
     sk_socket *s;
     enum op op;
     const void *data; /* OP_SENDALL */
     size_t len;
+    int port; /* OP_CONNECT */
     int started;
     int done;
     int rc;
@@ -90,6 +95,9 @@ static void *blocked_call_main(void *p)
         break;
     case OP_SENDALL:
         b->rc = sk_sendall(b->s, b->data, b->len, 0, &b->n);
+        break;
+    case OP_CONNECT:
+        b->rc = sk_connect(b->s, "127.0.0.1", b->port);
         break;
     }
     astore(&b->done, 1);
@@ -228,6 +236,204 @@ static void test_close_wakes_sendall(void **state)
     sk_socket_free(c);
     sk_socket_free(s);
     free(data);
+}
+
+typedef struct {
+    sk_socket *listener;
+    int port;
+    int fillers[8];
+    int nfillers;
+} full_backlog;
+
+/* Linux queues one connection on a backlog-0 listener and drops later SYNs
+ * while the queue is full, so a connect to it hangs in SYN_SENT. */
+static void fill_backlog(full_backlog *b)
+{
+    sk_addr a;
+    struct sockaddr_in sin;
+    int hung = 0;
+    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &b->listener));
+    SK_OK(sk_bind(b->listener, "127.0.0.1", 0));
+    SK_OK(sk_listen(b->listener, 0));
+    SK_OK(sk_getsockname(b->listener, &a));
+    b->port = a.port;
+    b->nfillers = 0;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((unsigned short)b->port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    while (!hung && b->nfillers < 8) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        struct pollfd pfd;
+        assert_true(fd >= 0);
+        b->fillers[b->nfillers++] = fd;
+        if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0)
+            continue;
+        assert_int_equal(errno, EINPROGRESS);
+        pfd.fd = fd;
+        pfd.events = POLLOUT;
+        pfd.revents = 0;
+        if (poll(&pfd, 1, 300) == 0)
+            hung = 1;
+    }
+    if (!hung)
+        fail_msg("could not fill the accept queue of a backlog-0 listener");
+}
+
+static void release_backlog(full_backlog *b)
+{
+    for (int i = 0; i < b->nfillers; i++)
+        close(b->fillers[i]);
+    sk_socket_free(b->listener);
+}
+
+static void close_wakes_connect(double timeout)
+{
+    full_backlog fb;
+    sk_socket *c;
+    blocked_call *b;
+    fill_backlog(&fb);
+    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
+    SK_OK(sk_settimeout(c, timeout));
+    b = calloc(1, sizeof *b);
+    assert_non_null(b);
+    b->s = c;
+    b->op = OP_CONNECT;
+    b->port = fb.port;
+    assert_int_equal(pthread_create(&b->tid, NULL, blocked_call_main, b), 0);
+    assert_true(wait_flag(&b->started, SANITY_BOUND));
+    close_wakes(b, 0);
+    free(b);
+    sk_socket_free(c);
+    release_backlog(&fb);
+}
+
+static void test_close_wakes_connect_blocking(void **state)
+{
+    (void)state;
+    close_wakes_connect(SK_TIMEOUT_NONE);
+}
+
+static void test_close_wakes_connect_timeout_mode(void **state)
+{
+    (void)state;
+    close_wakes_connect(60.0);
+}
+
+/* Several threads close the same socket at once while another is blocked
+ * on it: every sk_close returns 0, the call wakes, the number is released
+ * once. */
+typedef struct {
+    sk_socket *s;
+    int go;
+    int rc;
+} closer;
+
+static void *closer_main(void *p)
+{
+    closer *c = p;
+    for (int i = 0; i < 100000 && !aload(&c->go); i++)
+        sched_yield();
+    c->rc = sk_close(c->s);
+    return NULL;
+}
+
+static void test_concurrent_closes(void **state)
+{
+    (void)state;
+    for (int iter = 0; iter < 20; iter++) {
+        sk_socket *a, *b2;
+        blocked_call *b;
+        closer *cl = calloc(4, sizeof *cl);
+        pthread_t t[4];
+        int fd;
+        assert_non_null(cl);
+        SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b2));
+        fd = sk_fileno(a);
+        b = start_blocked(a, OP_RECV);
+        for (int i = 0; i < 4; i++) {
+            cl[i].s = a;
+            assert_int_equal(pthread_create(&t[i], NULL, closer_main, &cl[i]), 0);
+        }
+        sleep_ms(iter % 3 ? 5 : 0);
+        for (int i = 0; i < 4; i++)
+            astore(&cl[i].go, 1);
+        for (int i = 0; i < 4; i++)
+            pthread_join(t[i], NULL);
+        if (!wait_flag(&b->done, WAKE_BOUND))
+            fail_msg("blocked recv not woken by concurrent closes");
+        pthread_join(b->tid, NULL);
+        for (int i = 0; i < 4; i++)
+            SK_OK(cl[i].rc);
+        assert_true(b->rc == EBADF || (b->rc == 0 && b->n == 0));
+        assert_false(fd_is_open(fd));
+        free(cl);
+        free(b);
+        sk_socket_free(a);
+        sk_socket_free(b2);
+    }
+}
+
+/* Other calls on the socket racing its close: each either works or says
+ * EBADF, nothing else, and nothing crashes. */
+typedef struct {
+    sk_socket *s;
+    int stop;
+    int odd_rc;
+} hammer;
+
+static void *hammer_main(void *p)
+{
+    hammer *h = p;
+    for (int i = 0; i < 1000000 && !aload(&h->stop); i++) {
+        int v = 0, rc;
+        double t = 0;
+        sk_addr addr;
+        rc = sk_settimeout(h->s, (i % 2) ? 5.0 : SK_TIMEOUT_NONE);
+        if (rc && rc != EBADF)
+            h->odd_rc = rc;
+        rc = sk_getsockopt_int(h->s, SK_SOL_SOCKET, SK_SO_TYPE, &v);
+        if (rc && rc != EBADF)
+            h->odd_rc = rc;
+        rc = sk_getsockname(h->s, &addr);
+        if (rc && rc != EBADF)
+            h->odd_rc = rc;
+        rc = sk_gettimeout(h->s, &t);
+        if (rc)
+            h->odd_rc = rc;
+        (void)sk_fileno(h->s);
+    }
+    return NULL;
+}
+
+static void test_calls_racing_close(void **state)
+{
+    (void)state;
+    for (int iter = 0; iter < 20; iter++) {
+        sk_socket *a, *b;
+        hammer *h = calloc(2, sizeof *h);
+        pthread_t t[2];
+        assert_non_null(h);
+        SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
+        for (int i = 0; i < 2; i++) {
+            h[i].s = a;
+            assert_int_equal(pthread_create(&t[i], NULL, hammer_main, &h[i]), 0);
+        }
+        sleep_ms(1 + iter % 4);
+        SK_OK(sk_close(a));
+        sleep_ms(2);
+        for (int i = 0; i < 2; i++)
+            astore(&h[i].stop, 1);
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        for (int i = 0; i < 2; i++)
+            if (h[i].odd_rc)
+                fail_msg("a call racing sk_close returned %s", sk_errname(h[i].odd_rc));
+        assert_int_equal(sk_fileno(a), -1);
+        free(h);
+        sk_socket_free(a);
+        sk_socket_free(b);
+    }
 }
 
 /* With nothing in flight sk_close is a plain close(): the number is free
@@ -746,6 +952,10 @@ int main(void)
         cmocka_unit_test(test_close_wakes_accept_timeout_mode),
         cmocka_unit_test(test_close_wakes_udp_recv),
         cmocka_unit_test(test_close_wakes_sendall),
+        cmocka_unit_test(test_close_wakes_connect_blocking),
+        cmocka_unit_test(test_close_wakes_connect_timeout_mode),
+        cmocka_unit_test(test_concurrent_closes),
+        cmocka_unit_test(test_calls_racing_close),
         cmocka_unit_test(test_close_without_call_is_immediate),
         cmocka_unit_test(test_no_fd_reuse_race_recv),
         cmocka_unit_test(test_no_fd_reuse_race_accept),

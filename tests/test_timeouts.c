@@ -240,7 +240,8 @@ static void test_setblocking_getblocking(void **state)
 static void test_timeout_values_round_trip(void **state)
 {
     static const double values[] = {
-        0.001, 1e-9, 0.5, 2.5, 86400.0, 30.0 * 86400.0, 1e6 + 0.25, 1e9,
+        0.001, 1e-9, 5e-324, 0.5, 2.5, 86400.0, 30.0 * 86400.0, 1e6 + 0.25, 1e9,
+        9.2e9, /* just under the ~292-year limit */
     };
     sk_socket *s;
     (void)state;
@@ -327,7 +328,7 @@ static void test_bad_timeouts_keep_old_one(void **state)
  * still wait (and not turn into "expire at once" or an error). */
 static void test_long_timeouts_are_honoured(void **state)
 {
-    static const double longs[] = {30.0 * 86400.0, 1e9};
+    static const double longs[] = {30.0 * 86400.0, 1e9, 9.2e9};
     (void)state;
     for (size_t i = 0; i < sizeof longs / sizeof longs[0]; i++) {
         sk_socket *a, *b;
@@ -586,6 +587,67 @@ static void test_sendall_timeout_is_one_budget(void **state)
     sk_socket_free(c);
     sk_socket_free(s);
     free(data);
+}
+
+/* A timeout far below the clock's resolution is rounded up, never down to
+ * "no timeout" (which would block) or to non-blocking (EAGAIN). */
+static void test_tiny_timeouts_time_out(void **state)
+{
+    static const double tiny[] = {1e-9, 5e-324, 1e-6};
+    sk_socket *a, *b;
+    char buf[4];
+    size_t n = 0;
+    (void)state;
+    SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
+    for (size_t i = 0; i < sizeof tiny / sizeof tiny[0]; i++) {
+        double start = sk_test_now();
+        int blocking = 0;
+        SK_OK(sk_settimeout(a, tiny[i]));
+        SK_OK(sk_getblocking(a, &blocking));
+        assert_int_equal(blocking, 1);
+        SK_FAILS(ETIMEDOUT, sk_recv(a, buf, sizeof buf, 0, &n));
+        assert_true(sk_test_now() - start < SANITY_BOUND);
+    }
+    sk_socket_free(a);
+    sk_socket_free(b);
+}
+
+/* An AF_UNIX listener with a full backlog makes connect wait as well; the
+ * kernel reports that wait running out differently (EAGAIN), socketkit
+ * must still say ETIMEDOUT. */
+static void test_unix_connect_timeout(void **state)
+{
+    const char *path = sk_test_unix_path("full");
+    sk_socket *l, *c[8];
+    int filled = 0, rc = 0;
+    double start;
+    (void)state;
+    SK_OK(sk_socket_new(SK_AF_UNIX, SK_SOCK_STREAM, 0, &l));
+    SK_OK(sk_bind(l, path, 0));
+    SK_OK(sk_listen(l, 0));
+    /* non-blocking connects until the queue refuses one */
+    for (; filled < 8; filled++) {
+        SK_OK(sk_socket_new(SK_AF_UNIX, SK_SOCK_STREAM, 0, &c[filled]));
+        SK_OK(sk_settimeout(c[filled], 0));
+        rc = sk_connect(c[filled], path, 0);
+        if (rc != 0)
+            break;
+    }
+    assert_true(filled < 8);
+    assert_true(rc == EAGAIN || rc == EINPROGRESS);
+    sk_socket_free(c[filled]);
+    {
+        sk_socket *t;
+        SK_OK(sk_socket_new(SK_AF_UNIX, SK_SOCK_STREAM, 0, &t));
+        SK_OK(sk_settimeout(t, 0.3));
+        start = sk_test_now();
+        SK_FAILS(ETIMEDOUT, sk_connect(t, path, 0));
+        assert_waited(start, 0.3);
+        sk_socket_free(t);
+    }
+    for (int i = 0; i < filled; i++)
+        sk_socket_free(c[i]);
+    sk_socket_free(l);
 }
 
 /* ---- non-blocking mode -------------------------------------------------- */
@@ -967,6 +1029,8 @@ int main(void)
         T(test_recvfrom_timeout_udp),
         T(test_accept_timeout),
         T(test_connect_timeout),
+        T(test_unix_connect_timeout),
+        T(test_tiny_timeouts_time_out),
         T(test_send_timeout),
         T(test_sendall_timeout_reports_progress),
         T(test_sendall_timeout_is_one_budget),
