@@ -875,6 +875,81 @@ static void test_bad_default_timeouts(void **state)
     SK_OK(sk_setdefaulttimeout(SK_TIMEOUT_NONE));
 }
 
+/* A listener whose kernel receive timeout was armed (0.2 s) hands that
+ * value to the sockets it accepts; with the default at 5 s the accepted
+ * socket must wait its own 5 s. */
+static void test_accepted_socket_uses_default_not_listener_timeout(void **state)
+{
+    int port = 0;
+    sk_socket *l = sk_test_listener(SK_AF_INET, &port), *c, *conn = NULL;
+    delayed_send *d;
+    char buf[8];
+    size_t n = 0;
+    (void)state;
+    SK_OK(sk_settimeout(l, 0.2));
+    SK_FAILS(ETIMEDOUT, sk_accept(l, &conn, NULL));
+    SK_OK(sk_setdefaulttimeout(5.0));
+    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
+    SK_OK(sk_connect(c, "127.0.0.1", port));
+    SK_OK(sk_accept(l, &conn, NULL));
+    check_timeout(conn, 5.0, "accepted");
+    d = start_delayed_send(c, 600, "slow", 4);
+    SK_OK(sk_recv(conn, buf, sizeof buf, 0, &n));
+    join_delayed_send(d);
+    assert_int_equal(n, 4);
+    sk_socket_free(conn);
+    sk_socket_free(c);
+    sk_socket_free(l);
+}
+
+static void test_sock_nonblock_type_starts_nonblocking(void **state)
+{
+    sk_socket *s;
+    int blocking = 1;
+    char buf[4];
+    size_t n;
+    (void)state;
+    SK_OK(sk_setdefaulttimeout(5.0));
+    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_DGRAM | SOCK_NONBLOCK, 0, &s));
+    check_timeout(s, 0.0, "SOCK_NONBLOCK");
+    SK_OK(sk_getblocking(s, &blocking));
+    assert_int_equal(blocking, 0);
+    assert_int_equal(sk_type(s), SK_SOCK_DGRAM);
+    SK_OK(sk_bind(s, "127.0.0.1", 0));
+    SK_FAILS(EAGAIN, sk_recv(s, buf, sizeof buf, 0, &n));
+    sk_socket_free(s);
+}
+
+/* Timeout mode does not turn real failures into timeouts. */
+static void test_timeout_mode_keeps_real_errors(void **state)
+{
+    sk_socket *c;
+    int err = -1;
+    struct pollfd pfd;
+    (void)state;
+    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
+    SK_OK(sk_settimeout(c, 5.0));
+    SK_FAILS(ECONNREFUSED, sk_connect(c, "127.0.0.1", 1));
+    sk_socket_free(c);
+
+    SK_OK(sk_socket_new(SK_AF_UNIX, SK_SOCK_STREAM, 0, &c));
+    SK_OK(sk_settimeout(c, 5.0));
+    SK_FAILS(ENOENT, sk_connect(c, sk_test_unix_path("nobody"), 0));
+    sk_socket_free(c);
+
+    /* non-blocking: the refusal arrives through SO_ERROR */
+    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
+    SK_OK(sk_settimeout(c, 0));
+    SK_FAILS(EINPROGRESS, sk_connect(c, "127.0.0.1", 1));
+    pfd.fd = sk_fileno(c);
+    pfd.events = POLLOUT;
+    pfd.revents = 0;
+    assert_int_equal(poll(&pfd, 1, (int)(SANITY_BOUND * 1000)), 1);
+    SK_OK(sk_getsockopt_int(c, SK_SOL_SOCKET, SK_SO_ERROR, &err));
+    assert_int_equal(err, ECONNREFUSED);
+    sk_socket_free(c);
+}
+
 /* ---- MSG_DONTWAIT and mode switches ------------------------------------- */
 
 static void test_msg_dontwait_in_every_mode(void **state)
@@ -1040,6 +1115,9 @@ int main(void)
         T(test_nonblocking_connect_to_full_backlog),
         T(test_default_timeout_applies_everywhere),
         T(test_accepted_from_timeout_listener_is_blocking),
+        T(test_accepted_socket_uses_default_not_listener_timeout),
+        T(test_sock_nonblock_type_starts_nonblocking),
+        T(test_timeout_mode_keeps_real_errors),
         T(test_bad_default_timeouts),
         T(test_msg_dontwait_in_every_mode),
         T(test_mode_switch_clears_old_timeout),
