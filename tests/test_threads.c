@@ -877,6 +877,61 @@ static void test_last_error_is_per_thread(void **state)
     sk_socket_free(s);
 }
 
+/* A socket made while another thread changes the default timeout gets the
+ * old default or the new one, whole: its reported timeout and its real
+ * mode agree. */
+typedef struct {
+    int stop;
+    int rc;
+} flipper;
+
+static void *flipper_main(void *p)
+{
+    flipper *f = p;
+    for (long i = 0; i < 50000000 && !aload(&f->stop); i++) {
+        int rc = sk_setdefaulttimeout(i % 2 ? 5.0 : 0.0);
+        if (rc)
+            f->rc = rc;
+    }
+    return NULL;
+}
+
+static void test_default_timeout_changes_are_whole(void **state)
+{
+    flipper *f = calloc(1, sizeof *f);
+    pthread_t t;
+    double end = sk_test_now() + 3.0;
+    int bad = 0, iters = 0;
+    double bad_t = 0;
+    int bad_blocking = 0;
+    (void)state;
+    assert_non_null(f);
+    assert_int_equal(pthread_create(&t, NULL, flipper_main, f), 0);
+    while (!bad && iters < 200000 && sk_test_now() < end) {
+        sk_socket *s;
+        double tm = -2;
+        int blocking = -1;
+        SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_DGRAM, 0, &s));
+        SK_OK(sk_gettimeout(s, &tm));
+        SK_OK(sk_getblocking(s, &blocking));
+        if ((tm == 0.0) != (blocking == 0)) {
+            bad = 1;
+            bad_t = tm;
+            bad_blocking = blocking;
+        }
+        sk_socket_free(s);
+        iters++;
+    }
+    astore(&f->stop, 1);
+    pthread_join(t, NULL);
+    SK_OK(sk_setdefaulttimeout(SK_TIMEOUT_NONE));
+    SK_OK(f->rc);
+    free(f);
+    if (bad)
+        fail_msg("socket made during sk_setdefaulttimeout reports timeout %g but getblocking %d"
+                 " (after %d sockets)", bad_t, bad_blocking, iters);
+}
+
 /* ---- the pre-fork server ------------------------------------------------- */
 
 static int child_serve(sk_socket *l)
@@ -964,6 +1019,7 @@ int main(void)
         cmocka_unit_test(test_full_duplex_timeout_mode),
         cmocka_unit_test(test_many_threads_many_sockets),
         cmocka_unit_test(test_last_error_is_per_thread),
+        cmocka_unit_test(test_default_timeout_changes_are_whole),
         cmocka_unit_test(test_prefork_server),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
