@@ -512,6 +512,56 @@ static void test_file_close_is_idempotent(void **state)
     sk_socket_free(b);
 }
 
+/* Python's detach(): the descriptor goes to the caller, the files stop
+ * working, and closing them must not close the caller's descriptor. */
+static void test_detach_with_open_file(void **state)
+{
+    sk_socket *a, *b;
+    sk_file *f;
+    char buf[8];
+    size_t n = 9;
+    int fd = -1, orig;
+    (void)state;
+    unix_pair(&a, &b);
+    orig = sk_fileno(a);
+    SK_OK(sk_makefile(a, "rwb", 0, &f));
+    SK_OK(sk_detach(a, &fd));
+    assert_int_equal(fd, orig);
+    SK_FAILS(EBADF, sk_file_read(f, buf, sizeof buf, &n));
+    SK_OK(sk_file_write(f, "x", 1)); /* buffered: no system call yet */
+    SK_FAILS(EBADF, sk_file_flush(f));
+    sk_file_close(f);
+    sk_file_free(f);
+    sk_socket_free(a);
+    assert_true(fd_is_open(fd));
+    assert_int_equal(write(fd, "mine", 4), 4);
+    peer_expect(b, "mine", 4);
+    close(fd);
+    sk_socket_free(b);
+}
+
+/* A file follows the socket's current timeout, not the one at makefile. */
+static void test_file_follows_socket_timeout(void **state)
+{
+    sk_socket *a, *b;
+    sk_file *f;
+    char buf[8];
+    size_t n = 9;
+    double start;
+    (void)state;
+    unix_pair(&a, &b);
+    SK_OK(sk_makefile(a, "rb", 0, &f));
+    SK_OK(sk_settimeout(a, 0.2));
+    start = sk_test_now();
+    SK_FAILS(ETIMEDOUT, sk_file_readline(f, buf, sizeof buf, &n));
+    assert_waited(start, 0.2);
+    SK_OK(sk_setblocking(a, 0));
+    SK_FAILS(EAGAIN, sk_file_read(f, buf, 1, &n));
+    sk_file_free(f);
+    sk_socket_free(a);
+    sk_socket_free(b);
+}
+
 /* ---- timeouts lose nothing ---------------------------------------------- */
 
 static void test_timeout_keeps_partial_line(void **state)
@@ -804,6 +854,8 @@ int main(void)
         cmocka_unit_test(test_close_keeps_descriptor_for_files),
         cmocka_unit_test(test_files_outlive_the_socket_handle),
         cmocka_unit_test(test_file_close_is_idempotent),
+        cmocka_unit_test(test_detach_with_open_file),
+        cmocka_unit_test(test_file_follows_socket_timeout),
         cmocka_unit_test(test_timeout_keeps_partial_line),
         cmocka_unit_test(test_readline_timeout_is_one_budget),
         cmocka_unit_test(test_write_timeout_keeps_unsent_bytes),
