@@ -631,43 +631,62 @@ static void *trickle_main(void *p)
 
 /* Bytes keep arriving faster than the timeout, but no newline: readline's
  * timeout is one budget for the whole call, and every byte stays. */
-static void test_readline_timeout_is_one_budget(void **state)
+static void trickle_timeout(int use_read)
 {
     sk_socket *a, *b;
     sk_file *f;
-    trickler t = {0};
+    trickler *t = calloc(1, sizeof *t); /* outlives a failed check */
     pthread_t tid;
     char *buf = malloc(8192);
     size_t n = 99;
     int rc;
     double start, elapsed;
-    (void)state;
+    assert_non_null(t);
     assert_non_null(buf);
     unix_pair(&a, &b);
     SK_OK(sk_settimeout(a, 0.5));
     SK_OK(sk_makefile(a, "rb", 0, &f));
-    t.s = b;
-    assert_int_equal(pthread_create(&tid, NULL, trickle_main, &t), 0);
+    t->s = b;
+    assert_int_equal(pthread_create(&tid, NULL, trickle_main, t), 0);
     start = sk_test_now();
-    rc = sk_file_readline(f, buf, 8192, &n);
+    /* more than the trickler ever sends, and no newline */
+    rc = use_read ? sk_file_read(f, buf, 8192, &n) : sk_file_readline(f, buf, 8192, &n);
     elapsed = sk_test_now() - start;
-    __atomic_store_n(&t.stop, 1, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&t->stop, 1, __ATOMIC_SEQ_CST);
     assert_int_equal(pthread_join(tid, NULL), 0);
-    SK_OK(t.rc);
+    SK_OK(t->rc);
     if (rc != ETIMEDOUT)
-        fail_msg("readline with a trickling peer returned %s after %.2f s", sk_errname(rc), elapsed);
+        fail_msg("%s with a trickling peer returned %s after %.2f s",
+                 use_read ? "read" : "readline", sk_errname(rc), elapsed);
     assert_waited(start, 0.5);
     assert_int_equal(n, 0);
+    assert_true(t->sent > 0);
     SK_OK(sk_sendall(b, "\n", 1, 0, NULL));
     SK_OK(sk_settimeout(a, SANITY_BOUND));
-    SK_OK(sk_file_readline(f, buf, 8192, &n));
-    assert_int_equal(n, t.sent + 1);
-    for (size_t i = 0; i < t.sent; i++)
+    if (use_read)
+        SK_OK(sk_file_read(f, buf, t->sent + 1, &n));
+    else
+        SK_OK(sk_file_readline(f, buf, 8192, &n));
+    assert_int_equal(n, t->sent + 1);
+    for (size_t i = 0; i < t->sent; i++)
         assert_int_equal(buf[i], '0' + (int)(i % 10));
+    free(t);
     sk_file_free(f);
     sk_socket_free(a);
     sk_socket_free(b);
     free(buf);
+}
+
+static void test_readline_timeout_is_one_budget(void **state)
+{
+    (void)state;
+    trickle_timeout(0);
+}
+
+static void test_read_timeout_is_one_budget(void **state)
+{
+    (void)state;
+    trickle_timeout(1);
 }
 
 /* A write whose sending times out (or would block) keeps the unsent bytes:
@@ -858,6 +877,7 @@ int main(void)
         cmocka_unit_test(test_file_follows_socket_timeout),
         cmocka_unit_test(test_timeout_keeps_partial_line),
         cmocka_unit_test(test_readline_timeout_is_one_budget),
+        cmocka_unit_test(test_read_timeout_is_one_budget),
         cmocka_unit_test(test_write_timeout_keeps_unsent_bytes),
         cmocka_unit_test(test_write_eagain_keeps_unsent_bytes),
         cmocka_unit_test(test_bulk_16mib),
