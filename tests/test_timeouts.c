@@ -664,7 +664,6 @@ static void test_nonblocking_eagain(void **state)
     (void)state;
     SK_OK(sk_settimeout(l, 0));
     SK_FAILS(EAGAIN, sk_accept(l, &conn, NULL));
-    assert_int_equal(EAGAIN, EWOULDBLOCK);
     sk_socket_free(l);
 
     sk_test_tcp_pair(SK_AF_INET, &c, &s);
