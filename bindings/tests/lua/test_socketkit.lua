@@ -174,6 +174,29 @@ test("failures are nil, message, errname", function()
   c:close()
 end)
 
+-- In a child inside a fresh network namespace, where the query cannot leave
+-- the machine and fails at once (.invalid never resolves, RFC 6761).
+test("resolution failures are SK_EAI_* names", function()
+  if not os.execute("unshare -n true 2>/dev/null") then
+    io.write("  (skipped: needs unshare -n)\n")
+    return
+  end
+  local script = [[
+    local sk = require "socketkit"
+    local s = assert(sk.socket())
+    local ok, msg, name = s:connect("no-such-host.invalid", 80)
+    io.write(tostring(ok), "|", name, "|", msg, "\n")
+  ]]
+  local p = assert(io.popen(string.format(
+    "unshare -n sh -c 'ip link set lo up && exec \"$0\" -e \"$1\"' %q %q", arg[-1], script)))
+  local out = p:read("a")
+  p:close()
+  local ok, name, msg = out:match("^(.-)|(.-)|(.-)\n$")
+  eq(ok, "nil", "connect result")
+  assert(name and name:find("^SK_EAI_"), out)
+  assert(msg:find("connect no-such-host.invalid", 1, true), msg)
+end)
+
 test("wrong argument types raise Lua errors", function()
   local s = assert(sk.socket())
   raises("expected", s.bind, s, {}, 0)

@@ -1,0 +1,24 @@
+# The Ruby extension as a gem, built against an installed libsocketkit:
+#   gem build socketkit.gemspec
+#   gem install ./socketkit-1.0.0.gem -- --with-socketkit-dir=/usr/local
+# extconf.rb runs SWIG on socketkit.i, as the CMake build does.
+Gem::Specification.new do |spec|
+  spec.name = "socketkit"
+  spec.version = "1.0.0"
+  spec.summary = "Sockets with Python's socket semantics, over the socketkit C library"
+  spec.description = "SocketKit::Socket with Python's method names, Errno exceptions, " \
+                     "timeouts, makefile, and blocking calls that release the GVL."
+  spec.authors = ["socketkit"]
+  spec.license = "MIT"
+  spec.required_ruby_version = ">= 3.1"
+  spec.files = %w[
+    socketkit.i
+    common/skb_ops.h
+    ruby/socketkit_ruby.i
+    ruby/socketkit_ruby_tail.i
+    ruby/lib/socketkit.rb
+    ruby/ext/extconf.rb
+  ]
+  spec.require_paths = ["ruby/lib"]
+  spec.extensions = ["ruby/ext/extconf.rb"]
+end
