@@ -34,3 +34,44 @@
         usr->ptr = NULL;
     }
 }
+
+/* SWIG's __index looks a method up through several tables and string
+ * pushes on every call (over a third of a readline's cost). Methods are
+ * found with one rawget here; anything else (the family/type/proto
+ * attributes) goes on to SWIG's own __index. */
+%{
+static int skb_lua_index(lua_State *L)
+{
+    lua_pushvalue(L, 2);
+    lua_rawget(L, lua_upvalueindex(1));
+    if (!lua_isnil(L, -1))
+        return 1;
+    lua_pop(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
+static void skb_lua_fast_index(lua_State *L, const char *cls)
+{
+    SWIG_Lua_get_class_metatable(L, cls);
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, ".fn");
+        lua_getfield(L, -2, "__index");
+        if (lua_istable(L, -2) && lua_isfunction(L, -1)) {
+            lua_pushcclosure(L, skb_lua_index, 2);
+            lua_setfield(L, -2, "__index");
+        } else {
+            lua_pop(L, 2);
+        }
+    }
+    lua_pop(L, 1);
+}
+%}
+
+%init %{
+    skb_lua_fast_index(L, "Socket");
+    skb_lua_fast_index(L, "SocketFile");
+%}
