@@ -12,9 +12,17 @@
 namespace sk {
 namespace {
 
-// Constant-initialised: no constructor runs at load time.
-std::atomic<Nanos> g_default_mode{kBlocking};
+// Constant-initialised: no constructor runs at load time. One value, so a
+// socket never sees half of a concurrent change.
 std::atomic<double> g_default_seconds{-1.0};
+
+// The mode of a timeout that set_default_timeout already accepted.
+Nanos mode_of(double seconds)
+{
+    Nanos mode = kBlocking;
+    timeout_from_seconds(seconds, &mode);
+    return mode;
+}
 
 constexpr int kTypeFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
 
@@ -45,8 +53,8 @@ Socket::~Socket()
 
 int Socket::create(int family, int type, int proto, std::shared_ptr<Socket> *out)
 {
-    Nanos mode = g_default_mode.load();
     double seconds = g_default_seconds.load();
+    Nanos mode = mode_of(seconds);
     if (type & SOCK_NONBLOCK) {
         mode = kNonBlocking;
         seconds = 0.0;
@@ -74,11 +82,12 @@ int Socket::adopt(int fd, std::shared_ptr<Socket> *out)
     if (::getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &proto, &len) < 0)
         return fail(errno, "fromfd");
 
-    const Nanos mode = g_default_mode.load();
+    const double seconds = g_default_seconds.load();
+    const Nanos mode = mode_of(seconds);
     UniqueFd owned(fd);
     std::shared_ptr<Socket> s;
     try {
-        s = std::make_shared<Socket>(std::move(owned), family, type, proto, mode, g_default_seconds.load());
+        s = std::make_shared<Socket>(std::move(owned), family, type, proto, mode, seconds);
     } catch (...) {
         owned.release();  // on failure the caller keeps the descriptor
         throw;
@@ -101,8 +110,8 @@ int Socket::adopt(int fd, std::shared_ptr<Socket> *out)
 
 int Socket::pair(int family, int type, int proto, std::shared_ptr<Socket> *a, std::shared_ptr<Socket> *b)
 {
-    Nanos mode = g_default_mode.load();
     double seconds = g_default_seconds.load();
+    Nanos mode = mode_of(seconds);
     if (type & SOCK_NONBLOCK) {
         mode = kNonBlocking;
         seconds = 0.0;
@@ -125,7 +134,6 @@ int Socket::set_default_timeout(double seconds)
     if (const int rc = timeout_from_seconds(seconds, &mode))
         return fail(rc, "setdefaulttimeout");
     g_default_seconds.store(seconds);
-    g_default_mode.store(mode);
     return 0;
 }
 
@@ -426,8 +434,8 @@ int Socket::accept(std::shared_ptr<Socket> *conn, HostPort *peer)
     InFlight use(*this);
     if (!use)
         return fail(EBADF, "accept");
-    const Nanos child_mode = g_default_mode.load();
     const double child_seconds = g_default_seconds.load();
+    const Nanos child_mode = mode_of(child_seconds);
     Budget budget(mode());
     sockaddr_storage ss;
     socklen_t sslen = 0;

@@ -198,13 +198,14 @@ SK_API int sk_socketpair(int family, int type, int proto,
 SK_API void sk_socket_free(sk_socket *s);
 
 /** Closes the socket, Python's close(). The handle stays valid: its calls
- *  then return EBADF and sk_close again returns 0. If files made by
- *  sk_makefile are open, the descriptor closes only when the last of them
- *  closes. If another thread is blocked in a call on this socket, that call
- *  wakes and returns EBADF; the descriptor is closed when it has left, so
- *  no call ever acts on a reused descriptor number. With no call in flight
- *  this is a plain close(): copies of the descriptor in other processes
- *  (after fork) keep working.
+ *  then return EBADF and sk_close again returns 0. If another thread is
+ *  blocked in a call on this socket, that call wakes and returns EBADF; the
+ *  descriptor is closed when it has left, so no call ever acts on a reused
+ *  descriptor number. With no call in flight this is a plain close():
+ *  copies of the descriptor in other processes (after fork) keep working.
+ *  If files made by sk_makefile are open, the descriptor stays open until
+ *  the last of them closes (Python's rule): calls already blocked on it are
+ *  not woken then, and closing the last file wakes them instead.
  *  Errors: EINVAL (s is NULL). */
 SK_API int sk_close(sk_socket *s);
 
@@ -261,10 +262,12 @@ SK_API int sk_accept(sk_socket *s, sk_socket **conn, sk_addr *peer);
 /** Connects the socket, Python's connect((host, port)). In timeout mode the
  *  whole connect is bounded by the timeout; in non-blocking mode the call
  *  returns EINPROGRESS and completion is seen as writability of
- *  sk_fileno plus SO_ERROR.
+ *  sk_fileno plus SO_ERROR (an AF_UNIX connect to a listener whose backlog
+ *  is full returns EAGAIN instead, as the kernel says).
  *  Errors: EINVAL (s NULL, port out of range, malformed host), ENAMETOOLONG,
  *  EAFNOSUPPORT, EBADF (closed), ECONNREFUSED, ENOENT (AF_UNIX path),
- *  ETIMEDOUT (timeout mode), EINPROGRESS (non-blocking mode), EISCONN,
+ *  ETIMEDOUT (timeout mode), EINPROGRESS or EAGAIN (non-blocking mode),
+ *  EISCONN,
  *  EALREADY, ENETUNREACH, EHOSTUNREACH, EADDRNOTAVAIL, EINTR (interrupt
  *  handler asked), SK_EAI_* (name did not resolve). */
 SK_API int sk_connect(sk_socket *s, const char *host, int port);
