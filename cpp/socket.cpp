@@ -28,6 +28,14 @@ constexpr int kTypeFlags = SOCK_NONBLOCK | SOCK_CLOEXEC;
 
 int creation_flags(Nanos mode) { return SOCK_CLOEXEC | (mode == kNonBlocking ? SOCK_NONBLOCK : 0); }
 
+// Records a failure that concerns an address, naming it.
+int fail_at(int code, const char *op, const Endpoint &ep)
+{
+    char where[kDescriptionCapacity];
+    describe_endpoint(ep, where, sizeof where);
+    return fail(code, op, where);
+}
+
 int set_nonblocking(int fd, bool on)
 {
     int flag = on ? 1 : 0;
@@ -236,9 +244,7 @@ int Socket::settimeout(double seconds)
     Nanos mode;
     if (const int rc = timeout_from_seconds(seconds, &mode))
         return fail(rc, "settimeout");
-    if (user_closed())
-        return fail(EBADF, "settimeout");
-    InFlight use(*this);
+    InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "settimeout");
     const bool want_nonblocking = mode == kNonBlocking;
@@ -297,9 +303,7 @@ int Socket::send_all(const void *buf, std::size_t len, int flags, std::size_t *n
 
 int Socket::recv(void *buf, std::size_t len, int flags, std::size_t *nread)
 {
-    if (user_closed())
-        return fail(EBADF, "recv");
-    InFlight use(*this);
+    InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "recv");
     Budget budget(mode());
@@ -313,9 +317,7 @@ int Socket::recv(void *buf, std::size_t len, int flags, std::size_t *nread)
 
 int Socket::send(const void *buf, std::size_t len, int flags, std::size_t *nsent)
 {
-    if (user_closed())
-        return fail(EBADF, "send");
-    InFlight use(*this);
+    InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "send");
     Budget budget(mode());
@@ -327,11 +329,7 @@ int Socket::send(const void *buf, std::size_t len, int flags, std::size_t *nsent
 
 int Socket::sendall(const void *buf, std::size_t len, int flags, std::size_t *nsent)
 {
-    if (user_closed()) {
-        *nsent = 0;
-        return fail(EBADF, "sendall");
-    }
-    InFlight use(*this);
+    InFlight use(*this, InFlight::HandleCall{});
     if (!use) {
         *nsent = 0;
         return fail(EBADF, "sendall");
@@ -343,9 +341,7 @@ int Socket::sendall(const void *buf, std::size_t len, int flags, std::size_t *ns
 
 int Socket::recvfrom(void *buf, std::size_t len, int flags, std::size_t *nread, HostPort *from)
 {
-    if (user_closed())
-        return fail(EBADF, "recvfrom");
-    InFlight use(*this);
+    InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "recvfrom");
     Budget budget(mode());
@@ -369,57 +365,48 @@ int Socket::recvfrom(void *buf, std::size_t len, int flags, std::size_t *nread, 
 int Socket::sendto(const void *buf, std::size_t len, int flags, const char *host, int port, std::size_t *nsent)
 {
     Endpoint ep;
-    if (const int rc = parse_endpoint(family_, type_, host, port, &ep)) {
-        char where[kDescriptionCapacity];
-        describe_request(family_, host, port, where, sizeof where);
-        return fail(rc, "sendto", where);
-    }
-    if (user_closed())
-        return fail(EBADF, "sendto");
-    InFlight use(*this);
+    if (const int rc = endpoint_for("sendto", host, port, &ep))
+        return rc;
+    InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "sendto");
     Budget budget(mode());
     const int rc = run_call(
         budget, flags, [&](Nanos ns) { return arm(kSending, ns); },
         [&] { return ::sendto(fd_, buf, len, flags | MSG_NOSIGNAL, ep.get(), ep.length); }, nsent);
-    if (rc) {
-        char where[kDescriptionCapacity];
-        describe_endpoint(ep, where, sizeof where);
-        return fail(closed_or(rc), "sendto", where);
-    }
-    return 0;
+    return rc ? fail_at(closed_or(rc), "sendto", ep) : 0;
 }
 
 // ---------------------------------------------------------------------------
 // Connections
 
+// Parses an address for this socket, recording a failure as the caller
+// wrote the address.
+int Socket::endpoint_for(const char *op, const char *host, int port, Endpoint *ep) const
+{
+    const int rc = parse_endpoint(family_, type_, host, port, ep);
+    if (rc) {
+        char where[kDescriptionCapacity];
+        describe_request(family_, host, port, where, sizeof where);
+        fail(rc, op, where);
+    }
+    return rc;
+}
+
 int Socket::bind(const char *host, int port)
 {
     Endpoint ep;
-    char where[kDescriptionCapacity];
-    if (const int rc = parse_endpoint(family_, type_, host, port, &ep)) {
-        describe_request(family_, host, port, where, sizeof where);
-        return fail(rc, "bind", where);
-    }
-    if (user_closed())
-        return fail(EBADF, "bind");
-    InFlight use(*this);
+    if (const int rc = endpoint_for("bind", host, port, &ep))
+        return rc;
+    InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "bind");
-    if (::bind(fd_, ep.get(), ep.length) < 0) {
-        const int e = errno;
-        describe_endpoint(ep, where, sizeof where);
-        return fail(e, "bind", where);
-    }
-    return 0;
+    return ::bind(fd_, ep.get(), ep.length) < 0 ? fail_at(errno, "bind", ep) : 0;
 }
 
 int Socket::listen(int backlog)
 {
-    if (user_closed())
-        return fail(EBADF, "listen");
-    InFlight use(*this);
+    InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "listen");
     if (::listen(fd_, backlog < 0 ? 0 : backlog) < 0)
@@ -429,9 +416,7 @@ int Socket::listen(int backlog)
 
 int Socket::accept(std::shared_ptr<Socket> *conn, HostPort *peer)
 {
-    if (user_closed())
-        return fail(EBADF, "accept");
-    InFlight use(*this);
+    InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "accept");
     const double child_seconds = g_default_seconds.load();
@@ -463,14 +448,9 @@ int Socket::accept(std::shared_ptr<Socket> *conn, HostPort *peer)
 int Socket::connect(const char *host, int port)
 {
     Endpoint ep;
-    char where[kDescriptionCapacity];
-    if (const int rc = parse_endpoint(family_, type_, host, port, &ep)) {
-        describe_request(family_, host, port, where, sizeof where);
-        return fail(rc, "connect", where);
-    }
-    if (user_closed())
-        return fail(EBADF, "connect");
-    InFlight use(*this);
+    if (const int rc = endpoint_for("connect", host, port, &ep))
+        return rc;
+    InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "connect");
     // A blocking connect waits in the kernel, bounded by SO_SNDTIMEO in
@@ -491,18 +471,12 @@ int Socket::connect(const char *host, int port)
         rc = 0;
     else if (budget.timed() && (rc == EINPROGRESS || rc == EALREADY))
         rc = ETIMEDOUT;
-    if (rc) {
-        describe_endpoint(ep, where, sizeof where);
-        return fail(closed_or(rc), "connect", where);
-    }
-    return 0;
+    return rc ? fail_at(closed_or(rc), "connect", ep) : 0;
 }
 
 int Socket::shutdown(int how)
 {
-    if (user_closed())
-        return fail(EBADF, "shutdown");
-    InFlight use(*this);
+    InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "shutdown");
     if (::shutdown(fd_, how) < 0)
@@ -513,41 +487,26 @@ int Socket::shutdown(int how)
 // ---------------------------------------------------------------------------
 // Names and options
 
-int Socket::getsockname(HostPort *out)
-{
-    if (user_closed())
-        return fail(EBADF, "getsockname");
-    InFlight use(*this);
-    if (!use)
-        return fail(EBADF, "getsockname");
-    sockaddr_storage ss;
-    socklen_t len = sizeof ss;
-    if (::getsockname(fd_, reinterpret_cast<sockaddr *>(&ss), &len) < 0)
-        return fail(errno, "getsockname");
-    decode_endpoint(reinterpret_cast<const sockaddr *>(&ss), len, out);
-    return 0;
-}
+int Socket::getsockname(HostPort *out) { return query_address(::getsockname, "getsockname", out); }
 
-int Socket::getpeername(HostPort *out)
+int Socket::getpeername(HostPort *out) { return query_address(::getpeername, "getpeername", out); }
+
+int Socket::query_address(int (*query)(int, sockaddr *, socklen_t *), const char *op, HostPort *out)
 {
-    if (user_closed())
-        return fail(EBADF, "getpeername");
-    InFlight use(*this);
+    InFlight use(*this, InFlight::HandleCall{});
     if (!use)
-        return fail(EBADF, "getpeername");
+        return fail(EBADF, op);
     sockaddr_storage ss;
     socklen_t len = sizeof ss;
-    if (::getpeername(fd_, reinterpret_cast<sockaddr *>(&ss), &len) < 0)
-        return fail(errno, "getpeername");
+    if (query(fd_, reinterpret_cast<sockaddr *>(&ss), &len) < 0)
+        return fail(errno, op);
     decode_endpoint(reinterpret_cast<const sockaddr *>(&ss), len, out);
     return 0;
 }
 
 int Socket::setsockopt(int level, int opt, const void *value, socklen_t len)
 {
-    if (user_closed())
-        return fail(EBADF, "setsockopt");
-    InFlight use(*this);
+    InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "setsockopt");
     if (::setsockopt(fd_, level, opt, value, len) < 0)
@@ -561,9 +520,7 @@ int Socket::setsockopt(int level, int opt, const void *value, socklen_t len)
 
 int Socket::getsockopt(int level, int opt, void *value, socklen_t *len)
 {
-    if (user_closed())
-        return fail(EBADF, "getsockopt");
-    InFlight use(*this);
+    InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "getsockopt");
     if (::getsockopt(fd_, level, opt, value, len) < 0)

@@ -71,6 +71,10 @@ public:
     class InFlight {
     public:
         explicit InFlight(Socket &s) : s_(s), ok_(s.enter()) {}
+        // For a call made through the socket's own handle, which ends with
+        // close() even while files keep the descriptor open.
+        struct HandleCall {};
+        InFlight(Socket &s, HandleCall) : s_(s), ok_(!s.user_closed() && s.enter()) {}
         ~InFlight()
         {
             if (ok_)
@@ -103,6 +107,8 @@ private:
     void release_descriptor();
     void finish_close(std::uint32_t seen);
     int arm(Direction d, Nanos ns);
+    int endpoint_for(const char *op, const char *host, int port, Endpoint *ep) const;
+    int query_address(int (*query)(int, sockaddr *, socklen_t *), const char *op, HostPort *out);
     bool user_closed() const { return user_closed_.load(std::memory_order_relaxed); }
 
     // state_: calls in flight in the low bits, and two flags: kClosing (no new
