@@ -39,6 +39,7 @@ else
 fi
 
 run() { echo; "$@" 2>&1 | tee -a "$results"; }
+rm -f "$build/results-lua.txt" "$build/results-ruby.txt"
 run "$bin/bench_pingpong" "${pp[@]}"
 run "$bin/bench_bulk" "${bulk[@]}"
 run "$bin/bench_readline" "${rl[@]}"
@@ -77,7 +78,9 @@ fi
 
 # The bindings' benchmarks (Lua vs LuaSocket, Ruby vs Ruby's socket), when
 # they exist. Each language directory may hold a run.sh (called with the
-# build dir) or plain scripts run with the modules on the search path.
+# build dir) or scripts, run as their headers ask: pinned to CPU 0 with
+# taskset (they fork their peer, which inherits the pinning), with the
+# modules on the search path and an optional scale argument.
 # Module locations as bindings/CMakeLists.txt builds them.
 lua_dir=$build/bindings/lua ruby_dir=$build/bindings/ruby
 [[ -f $lua_dir/socketkit.so ]] || lua_dir=""
@@ -85,6 +88,8 @@ lua_dir=$build/bindings/lua ruby_dir=$build/bindings/ruby
 export LUA_CPATH="${lua_dir:+$lua_dir/?.so;}${LUA_CPATH:-;}"
 export RUBYLIB="${ruby_dir:+$ruby_dir:}$root/bindings/ruby/lib${RUBYLIB:+:$RUBYLIB}"
 export SK_BENCH_BUILD=$build SK_BENCH_QUICK=$quick
+scale=""
+((quick)) && scale=0.2
 for lang in lua ruby; do
   dir=$root/bench/$lang
   [[ -d $dir ]] || continue
@@ -94,8 +99,8 @@ for lang in lua ruby; do
     for script in "$dir"/*.lua "$dir"/*.rb; do
       [[ -f $script ]] || continue
       case $script in
-        *.lua) run lua5.4 "$script" ;;
-        *.rb) run ruby "$script" ;;
+        *.lua) run taskset -c 0 lua5.4 "$script" $scale | tee "$build/results-lua.txt" ;;
+        *.rb) run taskset -c 0 ruby "$script" $scale | tee "$build/results-ruby.txt" ;;
       esac
     done
   fi
@@ -104,3 +109,10 @@ done
 echo
 echo "================ summary (socketkit / raw; medians; full output in $results)"
 grep '^ratio ' "$results" | sed 's/^ratio /  /'
+# The bindings' tables: "workload  socketkit-s  incumbent-s  ratio  (...)".
+for lang in lua ruby; do
+  f=$build/results-$lang.txt
+  [[ -s $f ]] || continue
+  echo "  $lang (incumbent time / socketkit time, > 1: socketkit faster):"
+  grep -E '^[a-z_ -]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +\(' "$f" | sed 's/^/    /'
+done
