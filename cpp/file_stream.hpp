@@ -35,6 +35,7 @@ private:
 
     std::size_t buffered() const { return rend_ - rpos_; }
     int refill(Call &call, std::size_t *got);
+    int readline_refilling(char *out, std::size_t len, std::size_t *nread);
     void unread(const char *bytes, std::size_t n);
     int send_buffer(Call &call);
     void keep_unsent(const char *bytes, std::size_t n);
