@@ -57,10 +57,13 @@ typedef size_t skb_size;
 #define SKB_INLINE 8192
 
 typedef struct skb_bytes {
-    char  *p;
-    size_t n;
-    size_t cap;
-    char   inline_buf[SKB_INLINE];
+    char     *p;
+    size_t    n;
+    size_t    cap;
+    /* A binding may lend a buffer of its own (Ruby: the String to return,
+     * so bulk data is not copied); it is never freed or resized here. */
+    uintptr_t lent;
+    char      inline_buf[SKB_INLINE];
 } skb_bytes;
 
 static void skb_bytes_init(skb_bytes *b)
@@ -68,11 +71,12 @@ static void skb_bytes_init(skb_bytes *b)
     b->p = b->inline_buf;
     b->n = 0;
     b->cap = sizeof b->inline_buf;
+    b->lent = 0;
 }
 
 static void skb_bytes_release(skb_bytes *b)
 {
-    if (b->p != b->inline_buf)
+    if (b->p != b->inline_buf && !b->lent)
         free(b->p);
     skb_bytes_init(b);
 }
@@ -83,11 +87,12 @@ static int skb_bytes_reserve(skb_bytes *b, size_t total)
     char *p;
     if (total <= b->cap)
         return 0;
-    if (b->p == b->inline_buf) {
+    if (b->p == b->inline_buf || b->lent) {
         p = (char *)malloc(total);
         if (!p)
             return ENOMEM;
-        memcpy(p, b->inline_buf, b->n);
+        memcpy(p, b->p, b->n);
+        b->lent = 0;
     } else {
         p = (char *)realloc(b->p, total);
         if (!p)

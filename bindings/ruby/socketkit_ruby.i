@@ -64,7 +64,39 @@ static void *skrb_run(void *p)
     return NULL;
 }
 
-/* RB_NOGVL_INTR_FAIL: Ruby must not raise out of rb_nogvl, because the op
+/* A receive of up to one chunk reads straight into the String it returns. */
+static void skrb_lend_string(skb_op *op)
+{
+    VALUE str;
+    if (!op->out || op->want <= SKB_INLINE || op->want > SKB_CHUNK)
+        return;
+    if (op->code != SKB_RECV && op->code != SKB_RECVFROM && op->code != SKB_FREAD)
+        return;
+    str = rb_str_buf_new((long)op->want);
+    op->out->p = RSTRING_PTR(str);
+    op->out->cap = op->want;
+    op->out->lent = (uintptr_t)str;
+}
+
+/* The result String: the lent one when the bytes are in it, else a copy. */
+static VALUE skrb_bytes_value(skb_bytes *b)
+{
+    VALUE str = (VALUE)b->lent;
+    if (str && b->p == RSTRING_PTR(str)) {
+        rb_str_set_len(str, (long)b->n);
+        return str;
+    }
+    return rb_str_new(b->p, (long)b->n);
+}
+
+/* Runs a blocking call. With other Ruby threads alive it runs without the
+ * GVL. When this is the only Ruby thread (so the main thread, which the
+ * kernel picks first for a process-directed signal such as Ctrl-C) nobody
+ * is waiting for the GVL, and keeping it saves the release and re-acquire
+ * on every call; a signal still interrupts the system call (Ruby's
+ * handlers have no SA_RESTART), and Thread#raise, Thread#kill and Timeout
+ * all need a second thread, which then takes the first path.
+ * RB_NOGVL_INTR_FAIL: Ruby must not raise out of rb_nogvl, because the op
  * may hold heap memory; interrupts are run here once that is released. */
 static int skb_perform(skb_op *op)
 {
@@ -72,14 +104,19 @@ static int skb_perform(skb_op *op)
         sk_set_interrupt_handler(skrb_interrupted, NULL);
         skrb_handler_installed = 1;
     }
+    skrb_lend_string(op);
     for (;;) {
         op->err = -1;
-        rb_nogvl(skrb_run, op, RUBY_UBF_IO, NULL, RB_NOGVL_INTR_FAIL);
+        if (rb_thread_alone())
+            skb_op_run(op);
+        else
+            rb_nogvl(skrb_run, op, RUBY_UBF_IO, NULL, RB_NOGVL_INTR_FAIL);
         if (op->err != EINTR && op->err != -1)
             return op->err;
         if (op->out)
             skb_bytes_release(op->out);
         rb_thread_check_ints();
+        skrb_lend_string(op);
         if (op->err == EINTR && op->code == SKB_FWRITE)
             return 0; /* the stream took the bytes; the next flush sends them */
         if (op->err == EINTR && op->code == SKB_CONNECT)
@@ -200,7 +237,15 @@ static size_t skrb_size(VALUE v)
 %typemap(in, numinputs=0) skb_bytes *BYTES_OUT (skb_bytes temp)
 %{ skb_bytes_init(&temp); $1 = &temp; %}
 %typemap(argout) skb_bytes *BYTES_OUT
-%{ $result = SWIG_Ruby_AppendOutput($result, rb_str_new(temp$argnum.p, (long)temp$argnum.n)); %}
+%{ $result = SWIG_Ruby_AppendOutput($result, skrb_bytes_value(&temp$argnum)); %}
+
+/* gets: nil instead of "" at EOF. */
+%typemap(in, numinputs=0) skb_bytes *LINE_OR_NIL (skb_bytes temp)
+%{ skb_bytes_init(&temp); $1 = &temp; %}
+%typemap(argout) skb_bytes *LINE_OR_NIL
+%{ $result = temp$argnum.n ? skrb_bytes_value(&temp$argnum) : Qnil; %}
+%typemap(freearg) skb_bytes *LINE_OR_NIL
+%{ skb_bytes_release(&temp$argnum); %}
 %typemap(freearg) skb_bytes *BYTES_OUT
 %{ skb_bytes_release(&temp$argnum); %}
 
@@ -213,6 +258,11 @@ static size_t skrb_size(VALUE v)
 %{ temp = NULL; $1 = &temp; %}
 %typemap(argout) skb_file **NEW_FILE
 %{ $result = SWIG_Ruby_AppendOutput($result, SWIG_NewPointerObj(temp$argnum, SWIGTYPE_p_skb_file, SWIG_POINTER_OWN)); %}
+
+/* self is always an instance of the class whose method runs; SWIG's
+ * general conversion would compare type names on every call. */
+%typemap(in) struct sk_socket *self, struct skb_file *self
+%{ $1 = ($1_ltype)DATA_PTR($input); %}
 
 %typemap(check) struct sk_socket *self, struct skb_file *self
 %{ if (!$1) { rb_raise(rb_eArgError, "socket object without a handle"); } %}

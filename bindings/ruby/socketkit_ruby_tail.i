@@ -20,6 +20,13 @@
     }
 }
 
+%extend skb_file {
+    /* IO#gets: the next line, or nil at EOF (readline gives ""). */
+    skb_status gets(skb_size limit = SKB_ALL, skb_bytes *LINE_OR_NIL) {
+        return skb_file_common($self, SKB_FREADLINE, limit, NULL, 0, LINE_OR_NIL);
+    }
+}
+
 %init %{
     {
         VALUE errno_mod = rb_const_get(rb_cObject, rb_intern("Errno"));

@@ -46,12 +46,6 @@ module SocketKit
   class SocketFile
     include Enumerable
 
-    # Like IO#gets: the next line, or nil at EOF (readline gives "").
-    def gets(limit = nil)
-      line = readline(limit)
-      line.empty? ? nil : line
-    end
-
     def each_line
       return enum_for(:each_line) unless block_given?
 

@@ -172,7 +172,18 @@ class TestThreads < Minitest::Test
     b.close
   end
 
-  # Ctrl-C: SIGINT to a child blocked in recv raises Interrupt there.
+  # Children whose only thread is blocked in recv (the binding then keeps
+  # the GVL): SIGINT raises Interrupt there, and a trap that returns lets
+  # the call go on and receive what comes next.
+  def wait_child_in_recv(pid, tid)
+    deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 5
+    until (File.read("/proc/#{pid}/task/#{tid}/syscall").split.first.to_i rescue -1) ==
+          SYSCALLS[:recvfrom]
+      flunk "child never blocked in recv" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+      sleep 0.01
+    end
+  end
+
   def test_ctrl_c_interrupts_a_blocked_call
     script = <<~RUBY
       require "socketkit"
@@ -188,17 +199,33 @@ class TestThreads < Minitest::Test
     RUBY
     io = IO.popen([RbConfig.ruby, "-e", script], "r+")
     begin
-      tid = io.gets.to_i
-      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + 5
-      until (File.read("/proc/#{io.pid}/task/#{tid}/syscall").split.first.to_i rescue -1) ==
-            SYSCALLS[:recvfrom]
-        flunk "child never blocked in recv" if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
-        sleep 0.01
-      end
+      wait_child_in_recv(io.pid, io.gets.to_i)
       Process.kill("INT", io.pid)
-      ready = IO.select([io], nil, nil, JOIN)
-      refute_nil ready, "child did not react to SIGINT"
+      refute_nil IO.select([io], nil, nil, JOIN), "child did not react to SIGINT"
       assert_equal "interrupted", io.gets&.chomp
+    ensure
+      Process.kill("KILL", io.pid) rescue nil
+      io.close
+    end
+  end
+
+  def test_trap_that_returns_resumes_a_lone_thread
+    script = <<~RUBY
+      require "socketkit"
+      a, b = SocketKit.socketpair
+      trap("USR1") { $stdout.puts "trapped"; $stdout.flush; b.sendall("after usr1") }
+      $stdout.puts Thread.current.native_thread_id
+      $stdout.flush
+      $stdout.puts a.recv(10)
+    RUBY
+    io = IO.popen([RbConfig.ruby, "-e", script], "r+")
+    begin
+      wait_child_in_recv(io.pid, io.gets.to_i)
+      Process.kill("USR1", io.pid)
+      refute_nil IO.select([io], nil, nil, JOIN), "child did not run its trap"
+      assert_equal "trapped", io.gets&.chomp
+      refute_nil IO.select([io], nil, nil, JOIN), "recv did not resume"
+      assert_equal "after usr1", io.gets&.chomp
     ensure
       Process.kill("KILL", io.pid) rescue nil
       io.close
