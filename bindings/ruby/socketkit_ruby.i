@@ -84,6 +84,8 @@ static VALUE skrb_bytes_value(skb_bytes *b)
     VALUE str = (VALUE)b->lent;
     if (str && b->p == RSTRING_PTR(str)) {
         rb_str_set_len(str, (long)b->n);
+        if (b->n < b->cap / 2)
+            rb_str_resize(str, (long)b->n); /* give back what a short read left */
         return str;
     }
     return rb_str_new(b->p, (long)b->n);
@@ -131,11 +133,15 @@ static VALUE skrb_addr(const sk_addr *a)
     return rb_ary_new_from_args(2, rb_str_new_cstr(a->host), INT2NUM(a->port));
 }
 
+/* Sizes are Integers (a Float or a numeric String is a TypeError, as in
+ * Python); nil means "no limit" where a size is optional. */
 static size_t skrb_size(VALUE v)
 {
     long long n;
     if (NIL_P(v))
         return SKB_ALL;
+    if (!RB_INTEGER_TYPE_P(v))
+        rb_raise(rb_eTypeError, "size must be an Integer, not %s", rb_obj_classname(v));
     n = NUM2LL(v);
     if (n < 0)
         rb_raise(rb_eArgError, "negative size");
@@ -146,7 +152,11 @@ static size_t skrb_size(VALUE v)
 %typemap(in) skb_size
 %{ $1 = skrb_size($input); %}
 %typemap(in) size_t
-%{ $1 = skrb_size(rb_Integer($input)); %}
+%{
+    if (NIL_P($input))
+        rb_raise(rb_eTypeError, "size must be an Integer, not nil");
+    $1 = skrb_size($input);
+%}
 
 %typemap(in) skb_timeout
 %{
@@ -265,4 +275,4 @@ static size_t skrb_size(VALUE v)
 %{ $1 = ($1_ltype)DATA_PTR($input); %}
 
 %typemap(check) struct sk_socket *self, struct skb_file *self
-%{ if (!$1) { rb_raise(rb_eArgError, "socket object without a handle"); } %}
+%{ if (!$1) { rb_syserr_fail(EBADF, "object without a handle"); } %}

@@ -129,7 +129,10 @@ class TestSocketKit < Minitest::Test
     assert_raises(TypeError) { s.send(42) }
     assert_raises(TypeError) { s.send(nil) }
     assert_raises(ArgumentError) { s.recv(-1) }
-    assert_raises(TypeError, ArgumentError) { s.recv("ten") }
+    assert_raises(TypeError) { s.recv("ten") }
+    assert_raises(TypeError) { s.recv(1.5) }
+    assert_raises(TypeError) { s.recv(nil) }
+    assert_raises(Errno::EBADF) { SK::Socket.allocate.recv(1) }
     assert_raises(TypeError) { s.settimeout("1") }
     assert_raises(TypeError) { s.setsockopt(SK::SOL_SOCKET, SK::SO_REUSEADDR, {}) }
     assert_raises(TypeError) { SK::Socket.new("inet") }
