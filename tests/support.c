@@ -1,9 +1,14 @@
 #include "support.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,4 +77,50 @@ int sk_test_open_fds(void)
             n++;
     closedir(d);
     return n - 1; /* the directory's own descriptor */
+}
+
+/* With backlog 0 Linux queues one connection and drops later SYNs while the
+ * queue is full, leaving the client in SYN_SENT. Connect raw non-blocking
+ * sockets until one does not complete; poll is retried on EINTR because the
+ * signals suite runs this with handlers installed without SA_RESTART. */
+void sk_test_fill_backlog(sk_test_backlog *b)
+{
+    sk_addr a;
+    struct sockaddr_in sin;
+    int hung = 0;
+    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &b->listener));
+    SK_OK(sk_bind(b->listener, "127.0.0.1", 0));
+    SK_OK(sk_listen(b->listener, 0));
+    SK_OK(sk_getsockname(b->listener, &a));
+    b->port = a.port;
+    b->nfillers = 0;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons((unsigned short)b->port);
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    while (!hung && b->nfillers < 8) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        struct pollfd pfd;
+        assert_true(fd >= 0);
+        b->fillers[b->nfillers++] = fd;
+        if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0)
+            continue;
+        assert_int_equal(errno, EINPROGRESS);
+        pfd.fd = fd;
+        pfd.events = POLLOUT;
+        pfd.revents = 0;
+        while (poll(&pfd, 1, 300) == -1 && errno == EINTR) {
+        }
+        if (!(pfd.revents & POLLOUT))
+            hung = 1;
+    }
+    if (!hung)
+        fail_msg("could not fill the accept queue of a backlog-0 listener");
+}
+
+void sk_test_release_backlog(sk_test_backlog *b)
+{
+    for (int i = 0; i < b->nfillers; i++)
+        close(b->fillers[i]);
+    sk_socket_free(b->listener);
 }

@@ -43,4 +43,19 @@ double sk_test_now(void);
 /* Number of open descriptors of this process. */
 int sk_test_open_fds(void);
 
+/* A listener whose accept queue is full, so a connect to it hangs: the one
+ * way to make connect wait on loopback, which several suites need. */
+typedef struct {
+    sk_socket *listener;
+    int port;
+    int fillers[8];
+    int nfillers;
+} sk_test_backlog;
+
+/* Fills b (an IPv4 loopback listener) until a raw connect to it hangs. */
+void sk_test_fill_backlog(sk_test_backlog *b);
+
+/* Closes the fillers and frees the listener. */
+void sk_test_release_backlog(sk_test_backlog *b);
+
 #endif

@@ -5,9 +5,6 @@
 #include "support.h"
 
 #include <errno.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -184,59 +181,6 @@ static sk_socket *join_delayed(delayed *d)
     free(d);
     SK_OK(rc);
     return made;
-}
-
-/* ---- a listener whose accept queue is full, so a connect hangs --------- */
-
-typedef struct {
-    sk_socket *listener;
-    int port;
-    int fillers[8];
-    int nfillers;
-} full_backlog;
-
-/* Linux queues one connection on a backlog-0 listener and drops later SYNs
- * while the queue is full, leaving the client in SYN_SENT. */
-static void fill_backlog(full_backlog *b)
-{
-    sk_addr a;
-    struct sockaddr_in sin;
-    int hung = 0;
-    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &b->listener));
-    SK_OK(sk_bind(b->listener, "127.0.0.1", 0));
-    SK_OK(sk_listen(b->listener, 0));
-    SK_OK(sk_getsockname(b->listener, &a));
-    b->port = a.port;
-    b->nfillers = 0;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short)b->port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    while (!hung && b->nfillers < 8) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        struct pollfd pfd;
-        assert_true(fd >= 0);
-        b->fillers[b->nfillers++] = fd;
-        if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0)
-            continue;
-        assert_int_equal(errno, EINPROGRESS);
-        pfd.fd = fd;
-        pfd.events = POLLOUT;
-        pfd.revents = 0;
-        while (poll(&pfd, 1, 300) == -1 && errno == EINTR) {
-        }
-        if (!(pfd.revents & POLLOUT))
-            hung = 1;
-    }
-    if (!hung)
-        fail_msg("could not fill the accept queue of a backlog-0 listener");
-}
-
-static void release_backlog(full_backlog *b)
-{
-    for (int i = 0; i < b->nfillers; i++)
-        close(b->fillers[i]);
-    sk_socket_free(b->listener);
 }
 
 static unsigned char *pattern(size_t len)
@@ -460,13 +404,13 @@ static void test_sendall_timeout_mode_times_out_in_time(void **state)
 
 static void test_connect_timeout_mode_times_out_in_time(void **state)
 {
-    full_backlog b;
+    sk_test_backlog b;
     sk_socket *c;
     signaller *sig;
     int rc, before = seen();
     double start;
     (void)state;
-    fill_backlog(&b);
+    sk_test_fill_backlog(&b);
     SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
     SK_OK(sk_settimeout(c, 0.5));
     sig = start_signaller(pthread_self());
@@ -477,7 +421,7 @@ static void test_connect_timeout_mode_times_out_in_time(void **state)
     assert_waited(start, 0.5);
     assert_true(seen() - before >= 5);
     sk_socket_free(c);
-    release_backlog(&b);
+    sk_test_release_backlog(&b);
 }
 
 typedef struct {
@@ -513,7 +457,7 @@ static void *acceptor_main(void *p)
  * report its success (not EALREADY, EINPROGRESS or EISCONN). */
 static void connect_completes_after_signals(double timeout)
 {
-    full_backlog b;
+    sk_test_backlog b;
     sk_socket *c;
     signaller *sig;
     acceptor *acc = calloc(1, sizeof *acc);
@@ -521,7 +465,7 @@ static void connect_completes_after_signals(double timeout)
     int rc, before = seen();
     double start;
     assert_non_null(acc);
-    fill_backlog(&b);
+    sk_test_fill_backlog(&b);
     SK_OK(sk_settimeout(b.listener, 0.1));
     SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
     SK_OK(sk_settimeout(c, timeout));
@@ -544,7 +488,7 @@ static void connect_completes_after_signals(double timeout)
     assert_int_equal(peer.port, b.port);
     free(acc);
     sk_socket_free(c);
-    release_backlog(&b);
+    sk_test_release_backlog(&b);
 }
 
 static void test_connect_blocking_completes_after_signals(void **state)
@@ -667,14 +611,14 @@ static void test_interrupt_check_stops_sendall(void **state)
 
 static void test_interrupt_check_stops_connect(void **state)
 {
-    full_backlog b;
+    sk_test_backlog b;
     sk_socket *c;
     signaller *sig;
     check_ctx ctx = {0, 1};
     int rc;
     double start;
     (void)state;
-    fill_backlog(&b);
+    sk_test_fill_backlog(&b);
     SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
     SK_OK(sk_settimeout(c, 30.0));
     sk_set_interrupt_handler(interrupt_check, &ctx);
@@ -686,7 +630,7 @@ static void test_interrupt_check_stops_connect(void **state)
     assert_prompt(start);
     assert_true(calls(&ctx) >= 1);
     sk_socket_free(c);
-    release_backlog(&b);
+    sk_test_release_backlog(&b);
 }
 
 static void test_interrupt_check_zero_retries(void **state)

@@ -15,9 +15,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
-#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -238,61 +235,12 @@ static void test_close_wakes_sendall(void **state)
     free(data);
 }
 
-typedef struct {
-    sk_socket *listener;
-    int port;
-    int fillers[8];
-    int nfillers;
-} full_backlog;
-
-/* Linux queues one connection on a backlog-0 listener and drops later SYNs
- * while the queue is full, so a connect to it hangs in SYN_SENT. */
-static void fill_backlog(full_backlog *b)
-{
-    sk_addr a;
-    struct sockaddr_in sin;
-    int hung = 0;
-    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &b->listener));
-    SK_OK(sk_bind(b->listener, "127.0.0.1", 0));
-    SK_OK(sk_listen(b->listener, 0));
-    SK_OK(sk_getsockname(b->listener, &a));
-    b->port = a.port;
-    b->nfillers = 0;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short)b->port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    while (!hung && b->nfillers < 8) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        struct pollfd pfd;
-        assert_true(fd >= 0);
-        b->fillers[b->nfillers++] = fd;
-        if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0)
-            continue;
-        assert_int_equal(errno, EINPROGRESS);
-        pfd.fd = fd;
-        pfd.events = POLLOUT;
-        pfd.revents = 0;
-        if (poll(&pfd, 1, 300) == 0)
-            hung = 1;
-    }
-    if (!hung)
-        fail_msg("could not fill the accept queue of a backlog-0 listener");
-}
-
-static void release_backlog(full_backlog *b)
-{
-    for (int i = 0; i < b->nfillers; i++)
-        close(b->fillers[i]);
-    sk_socket_free(b->listener);
-}
-
 static void close_wakes_connect(double timeout)
 {
-    full_backlog fb;
+    sk_test_backlog fb;
     sk_socket *c;
     blocked_call *b;
-    fill_backlog(&fb);
+    sk_test_fill_backlog(&fb);
     SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
     SK_OK(sk_settimeout(c, timeout));
     b = calloc(1, sizeof *b);
@@ -305,7 +253,7 @@ static void close_wakes_connect(double timeout)
     close_wakes(b, 0);
     free(b);
     sk_socket_free(c);
-    release_backlog(&fb);
+    sk_test_release_backlog(&fb);
 }
 
 static void test_close_wakes_connect_blocking(void **state)

@@ -15,8 +15,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,58 +88,6 @@ static void join_delayed_send(delayed_send *d)
     rc = d->rc;
     free(d);
     SK_OK(rc);
-}
-
-/* ---- a listener whose accept queue is full, so a connect hangs --------- */
-
-typedef struct {
-    sk_socket *listener;
-    int port;
-    int fillers[8];
-    int nfillers;
-} full_backlog;
-
-/* With backlog 0 Linux queues one connection; later SYNs are dropped while
- * the queue is full, so the client stays in SYN_SENT. Connect raw
- * non-blocking sockets until one does not complete. */
-static void fill_backlog(full_backlog *b)
-{
-    sk_addr a;
-    struct sockaddr_in sin;
-    int hung = 0;
-    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &b->listener));
-    SK_OK(sk_bind(b->listener, "127.0.0.1", 0));
-    SK_OK(sk_listen(b->listener, 0));
-    SK_OK(sk_getsockname(b->listener, &a));
-    b->port = a.port;
-    b->nfillers = 0;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short)b->port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    while (!hung && b->nfillers < 8) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        struct pollfd pfd;
-        assert_true(fd >= 0);
-        b->fillers[b->nfillers++] = fd;
-        if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0)
-            continue;
-        assert_int_equal(errno, EINPROGRESS);
-        pfd.fd = fd;
-        pfd.events = POLLOUT;
-        pfd.revents = 0;
-        if (poll(&pfd, 1, 300) == 0)
-            hung = 1;
-    }
-    if (!hung)
-        fail_msg("could not fill the accept queue of a backlog-0 listener");
-}
-
-static void release_backlog(full_backlog *b)
-{
-    for (int i = 0; i < b->nfillers; i++)
-        close(b->fillers[i]);
-    sk_socket_free(b->listener);
 }
 
 /* Reads from peer until EOF; returns the byte count and checks the bytes
@@ -465,11 +411,11 @@ static void test_accept_timeout(void **state)
 
 static void test_connect_timeout(void **state)
 {
-    full_backlog b;
+    sk_test_backlog b;
     sk_socket *c;
     double start;
     (void)state;
-    fill_backlog(&b);
+    sk_test_fill_backlog(&b);
     SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
     SK_OK(sk_settimeout(c, 0.3));
     start = sk_test_now();
@@ -485,7 +431,7 @@ static void test_connect_timeout(void **state)
     SK_FAILS(ETIMEDOUT, sk_connect_ex(c, "127.0.0.1", b.port));
     assert_waited(start, 0.3);
     sk_socket_free(c);
-    release_backlog(&b);
+    sk_test_release_backlog(&b);
 }
 
 static void test_send_timeout(void **state)
@@ -734,11 +680,11 @@ static void test_nonblocking_connect_einprogress(void **state)
 
 static void test_nonblocking_connect_to_full_backlog(void **state)
 {
-    full_backlog b;
+    sk_test_backlog b;
     sk_socket *c;
     struct pollfd pfd;
     (void)state;
-    fill_backlog(&b);
+    sk_test_fill_backlog(&b);
     SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
     SK_OK(sk_settimeout(c, 0));
     SK_FAILS(EINPROGRESS, sk_connect(c, "127.0.0.1", b.port));
@@ -748,7 +694,7 @@ static void test_nonblocking_connect_to_full_backlog(void **state)
     assert_int_equal(poll(&pfd, 1, 200), 0); /* still in progress */
     SK_FAILS(EALREADY, sk_connect(c, "127.0.0.1", b.port));
     sk_socket_free(c);
-    release_backlog(&b);
+    sk_test_release_backlog(&b);
 }
 
 /* ---- the default timeout ------------------------------------------------ */

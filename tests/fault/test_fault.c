@@ -11,8 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -775,62 +773,13 @@ static void test_accept_retry_gets_time_left(void **state)
     sk_socket_free(l);
 }
 
-typedef struct {
-    sk_socket *listener;
-    int port;
-    int fillers[8];
-    int nfillers;
-} full_backlog;
-
-/* Linux queues one connection on a backlog-0 listener and drops later SYNs
- * while the queue is full, so a connect to it hangs in SYN_SENT. */
-static void fill_backlog(full_backlog *b)
-{
-    sk_addr a;
-    struct sockaddr_in sin;
-    int hung = 0;
-    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &b->listener));
-    SK_OK(sk_bind(b->listener, "127.0.0.1", 0));
-    SK_OK(sk_listen(b->listener, 0));
-    SK_OK(sk_getsockname(b->listener, &a));
-    b->port = a.port;
-    b->nfillers = 0;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short)b->port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    while (!hung && b->nfillers < 8) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        struct pollfd pfd;
-        assert_true(fd >= 0);
-        b->fillers[b->nfillers++] = fd;
-        if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0)
-            continue;
-        assert_int_equal(errno, EINPROGRESS);
-        pfd.fd = fd;
-        pfd.events = POLLOUT;
-        pfd.revents = 0;
-        if (poll(&pfd, 1, 300) == 0)
-            hung = 1;
-    }
-    if (!hung)
-        fail_msg("could not fill the accept queue of a backlog-0 listener");
-}
-
-static void release_backlog(full_backlog *b)
-{
-    for (int i = 0; i < b->nfillers; i++)
-        close(b->fillers[i]);
-    sk_socket_free(b->listener);
-}
-
 static void test_connect_retry_gets_time_left(void **state)
 {
-    full_backlog b;
+    sk_test_backlog b;
     sk_socket *c;
     double start;
     (void)state;
-    fill_backlog(&b);
+    sk_test_fill_backlog(&b);
     SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
     SK_OK(sk_settimeout(c, 1.0));
     target = sk_fileno(c);
@@ -840,7 +789,7 @@ static void test_connect_retry_gets_time_left(void **state)
     assert_true(sk_test_now() - start >= 0.95);
     assert_time_left(retry_limit(FN_connect, 0), 1.0, 0.3);
     sk_socket_free(c);
-    release_backlog(&b);
+    sk_test_release_backlog(&b);
 }
 
 /* readline spends one budget: after 0.4 s lost to an interruption, the
