@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -77,6 +78,37 @@ int sk_test_open_fds(void)
             n++;
     closedir(d);
     return n - 1; /* the directory's own descriptor */
+}
+
+int sk_test_fd_is_open(int fd)
+{
+    return fcntl(fd, F_GETFD) >= 0 || errno != EBADF;
+}
+
+void sk_test_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+    }
+}
+
+/* Kernel timers tick in jiffies; a few milliseconds early is rounding,
+ * not a bug worth failing for. */
+void sk_test_assert_waited_why(double start, double timeout, const char *why)
+{
+    double elapsed = sk_test_now() - start;
+    if (elapsed < timeout * 0.95 - 0.005)
+        fail_msg("returned after %.3f s, before the %.3f s timeout", elapsed, timeout);
+    if (elapsed > SANITY_BOUND) {
+        if (why)
+            fail_msg("returned after %.3f s for a %.3f s timeout: %s", elapsed, timeout, why);
+        fail_msg("returned after %.3f s for a %.3f s timeout", elapsed, timeout);
+    }
+}
+
+void sk_test_assert_waited(double start, double timeout)
+{
+    sk_test_assert_waited_why(start, timeout, NULL);
 }
 
 /* With backlog 0 Linux queues one connection and drops later SYNs while the

@@ -9,6 +9,9 @@
 #include <cmocka.h>
 #include <socketkit.h>
 
+/* Far above any timeout a suite uses: a wait this long only catches a hang. */
+#define SANITY_BOUND 10.0
+
 /* Asserts that a socketkit call returned 0, printing sk_last_error() if not. */
 #define SK_OK(call)                                                          \
     do {                                                                     \
@@ -42,6 +45,20 @@ double sk_test_now(void);
 
 /* Number of open descriptors of this process. */
 int sk_test_open_fds(void);
+
+/* Whether fd is an open descriptor: how suites see who closed what. */
+int sk_test_fd_is_open(int fd);
+
+/* Sleeps ms milliseconds in full, even when signals interrupt the sleep. */
+void sk_test_sleep_ms(int ms);
+
+/* Fails unless a call started at `start` (sk_test_now()) waited its whole
+ * `timeout` and returned within SANITY_BOUND: the one timing check suites
+ * make, so the jiffy-rounding allowance lives in one place. */
+void sk_test_assert_waited(double start, double timeout);
+
+/* The same, naming `why` as the likely cause when the call took too long. */
+void sk_test_assert_waited_why(double start, double timeout, const char *why);
 
 /* A listener whose accept queue is full, so a connect to it hangs: the one
  * way to make connect wait on loopback, which several suites need. */

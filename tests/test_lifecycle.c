@@ -55,11 +55,6 @@ static void assert_not_inherited(const sk_socket *s)
     assert_int_equal(exec_sees_fd(fd), 1);
 }
 
-static int fd_is_open(int fd)
-{
-    return fcntl(fd, F_GETFD) >= 0 || errno != EBADF;
-}
-
 /* A descriptor number that is certainly not open right now. */
 static int closed_fd_number(void)
 {
@@ -97,7 +92,7 @@ static void test_new_reports_family_type_proto(void **state)
         assert_int_equal(getsockopt(fd, SOL_SOCKET, SO_TYPE, &so_type, &l), 0);
         assert_int_equal(so_type, cases[i].type);
         sk_socket_free(s);
-        assert_false(fd_is_open(fd));
+        assert_false(sk_test_fd_is_open(fd));
     }
 }
 
@@ -156,7 +151,7 @@ static void test_close_keeps_handle_valid(void **state)
     assert_true(fd >= 0);
 
     SK_OK(sk_close(s));
-    assert_false(fd_is_open(fd));
+    assert_false(sk_test_fd_is_open(fd));
     assert_int_equal(sk_fileno(s), -1);
     assert_int_equal(sk_family(s), SK_AF_INET6);
     assert_int_equal(sk_type(s), SK_SOCK_DGRAM);
@@ -231,7 +226,7 @@ static void test_free_closes_descriptor(void **state)
     assert_int_equal(sk_test_open_fds(), before + 3);
     int fa = sk_fileno(a);
     sk_socket_free(a);
-    assert_false(fd_is_open(fa));
+    assert_false(sk_test_fd_is_open(fa));
     SK_OK(sk_close(b));
     sk_socket_free(b); /* already closed: only the handle goes */
     sk_socket_free(c);
@@ -353,7 +348,7 @@ static void test_detach_hands_over_descriptor(void **state)
     SK_FAILS(EBADF, sk_detach(a, &fd));
     SK_OK(sk_close(a)); /* must not close the detached descriptor */
     sk_socket_free(a);
-    assert_true(fd_is_open(fd));
+    assert_true(sk_test_fd_is_open(fd));
     assert_cloexec(fd);
 
     char buf[8];
@@ -435,7 +430,7 @@ static void test_from_fd_reads_properties(void **state)
         assert_int_equal(sk_type(s), cases[i].type);
         assert_int_equal(sk_proto(s), cases[i].want_proto);
         SK_OK(sk_close(s));
-        assert_false(fd_is_open(fd)); /* owned: close closed it */
+        assert_false(sk_test_fd_is_open(fd)); /* owned: close closed it */
         assert_int_equal(sk_family(s), cases[i].family);
         sk_socket_free(s);
     }
@@ -478,7 +473,7 @@ static void test_from_fd_wraps_a_live_listener(void **state)
     sk_socket_free(conn);
     sk_socket_free(c);
     sk_socket_free(l);
-    assert_false(fd_is_open(fd));
+    assert_false(sk_test_fd_is_open(fd));
 }
 
 static void test_from_fd_errors_leave_fd_alone(void **state)
@@ -493,7 +488,7 @@ static void test_from_fd_errors_leave_fd_alone(void **state)
     assert_true(file >= 0);
     SK_FAILS(ENOTSOCK, sk_socket_from_fd(file, &s));
     assert_ptr_equal(s, SENTINEL);
-    assert_true(fd_is_open(file));
+    assert_true(sk_test_fd_is_open(file));
     assert_false(fcntl(file, F_GETFD) & FD_CLOEXEC);
     close(file);
 
@@ -501,7 +496,7 @@ static void test_from_fd_errors_leave_fd_alone(void **state)
     assert_true(sock >= 0);
     SK_FAILS(EINVAL, sk_socket_from_fd(sock, NULL));
     /* The caller still owns it, untouched. */
-    assert_true(fd_is_open(sock));
+    assert_true(sk_test_fd_is_open(sock));
     assert_false(fcntl(sock, F_GETFD) & FD_CLOEXEC);
     close(sock);
 }

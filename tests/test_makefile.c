@@ -13,29 +13,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SANITY_BOUND 10.0
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
-
-static void assert_waited(double start, double timeout)
-{
-    double elapsed = sk_test_now() - start;
-    if (elapsed < timeout * 0.95 - 0.005)
-        fail_msg("returned after %.3f s, before the %.3f s timeout", elapsed, timeout);
-    if (elapsed > SANITY_BOUND)
-        fail_msg("returned after %.3f s for a %.3f s timeout", elapsed, timeout);
-}
-
-static int fd_is_open(int fd)
-{
-    return fcntl(fd, F_GETFD) != -1;
-}
-
 static void unix_pair(sk_socket **a, sk_socket **b)
 {
     SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, a, b));
@@ -83,7 +60,7 @@ static void *delayed_parts_main(void *p)
     delayed_parts *d = p;
     d->rc = 0;
     for (int i = 0; i < 4 && d->parts[i] && d->rc == 0; i++) {
-        sleep_ms(d->delay_ms);
+        sk_test_sleep_ms(d->delay_ms);
         d->rc = sk_sendall(d->s, d->parts[i], strlen(d->parts[i]), 0, NULL);
     }
     return NULL;
@@ -425,7 +402,7 @@ static void test_close_keeps_descriptor_for_files(void **state)
     SK_FAILS(EBADF, sk_recv(a, buf, sizeof buf, 0, &n));
     SK_FAILS(EBADF, sk_makefile(a, "r", 0, &f1));
     SK_OK(sk_close(a));
-    assert_true(fd_is_open(fd));
+    assert_true(sk_test_fd_is_open(fd));
 
     SK_OK(sk_file_write(f1, "still here\n", 11));
     SK_OK(sk_file_flush(f1));
@@ -436,7 +413,7 @@ static void test_close_keeps_descriptor_for_files(void **state)
     assert_memory_equal(buf, "one\n", 4);
 
     SK_OK(sk_file_close(f1));
-    assert_true(fd_is_open(fd)); /* f2 still holds it */
+    assert_true(sk_test_fd_is_open(fd)); /* f2 still holds it */
     /* sent only now: f1's buffer would have taken it with it */
     SK_OK(sk_sendall(b, "two\n", 4, 0, NULL));
     SK_OK(sk_file_readline(f2, buf, sizeof buf, &n));
@@ -444,7 +421,7 @@ static void test_close_keeps_descriptor_for_files(void **state)
     assert_memory_equal(buf, "two\n", 4);
     SK_OK(sk_file_close(f2));
     errno = 0;
-    assert_false(fd_is_open(fd));
+    assert_false(sk_test_fd_is_open(fd));
     assert_int_equal(errno, EBADF);
     /* the peer sees the end */
     SK_OK(sk_settimeout(b, SANITY_BOUND));
@@ -468,7 +445,7 @@ static void test_files_outlive_the_socket_handle(void **state)
     fd = sk_fileno(c);
     SK_OK(sk_makefile(c, "rwb", 0, &f));
     sk_socket_free(c);
-    assert_true(fd_is_open(fd));
+    assert_true(sk_test_fd_is_open(fd));
     SK_OK(sk_file_write(f, "ping\n", 5));
     SK_OK(sk_file_flush(f));
     peer_expect(s, "ping\n", 5);
@@ -477,7 +454,7 @@ static void test_files_outlive_the_socket_handle(void **state)
     assert_int_equal(n, 5);
     assert_memory_equal(buf, "pong\n", 5);
     SK_OK(sk_file_close(f));
-    assert_false(fd_is_open(fd));
+    assert_false(sk_test_fd_is_open(fd));
     sk_file_free(f);
     sk_socket_free(s);
 }
@@ -503,11 +480,11 @@ static void test_file_close_is_idempotent(void **state)
     SK_FAILS(EBADF, sk_file_write(f, "x", 1));
     SK_FAILS(EBADF, sk_file_flush(f));
     /* the socket itself was not closed by its file */
-    assert_true(fd_is_open(fd));
+    assert_true(sk_test_fd_is_open(fd));
     assert_int_equal(sk_fileno(a), fd);
     sk_file_free(f);
     SK_OK(sk_close(a));
-    assert_false(fd_is_open(fd));
+    assert_false(sk_test_fd_is_open(fd));
     sk_socket_free(a);
     sk_socket_free(b);
 }
@@ -533,7 +510,7 @@ static void test_detach_with_open_file(void **state)
     sk_file_close(f);
     sk_file_free(f);
     sk_socket_free(a);
-    assert_true(fd_is_open(fd));
+    assert_true(sk_test_fd_is_open(fd));
     assert_int_equal(write(fd, "mine", 4), 4);
     peer_expect(b, "mine", 4);
     close(fd);
@@ -554,7 +531,7 @@ static void test_file_follows_socket_timeout(void **state)
     SK_OK(sk_settimeout(a, 0.2));
     start = sk_test_now();
     SK_FAILS(ETIMEDOUT, sk_file_readline(f, buf, sizeof buf, &n));
-    assert_waited(start, 0.2);
+    sk_test_assert_waited(start, 0.2);
     SK_OK(sk_setblocking(a, 0));
     SK_FAILS(EAGAIN, sk_file_read(f, buf, 1, &n));
     sk_file_free(f);
@@ -578,7 +555,7 @@ static void test_timeout_keeps_partial_line(void **state)
     SK_OK(sk_sendall(b, "half a ", 7, 0, NULL));
     start = sk_test_now();
     SK_FAILS(ETIMEDOUT, sk_file_readline(f, buf, sizeof buf, &n));
-    assert_waited(start, 0.3);
+    sk_test_assert_waited(start, 0.3);
     assert_int_equal(n, 0);
     SK_OK(sk_sendall(b, "line\nrest", 9, 0, NULL));
     SK_OK(sk_file_readline(f, buf, sizeof buf, &n));
@@ -589,7 +566,7 @@ static void test_timeout_keeps_partial_line(void **state)
     n = 99;
     start = sk_test_now();
     SK_FAILS(ETIMEDOUT, sk_file_read(f, buf, 10, &n));
-    assert_waited(start, 0.3);
+    sk_test_assert_waited(start, 0.3);
     assert_int_equal(n, 0);
     SK_OK(sk_sendall(b, "123456", 6, 0, NULL));
     SK_OK(sk_file_read(f, buf, 10, &n));
@@ -624,7 +601,7 @@ static void *trickle_main(void *p)
         if (t->rc != 0)
             break;
         t->sent += 10;
-        sleep_ms(50);
+        sk_test_sleep_ms(50);
     }
     return NULL;
 }
@@ -658,7 +635,7 @@ static void trickle_timeout(int use_read)
     if (rc != ETIMEDOUT)
         fail_msg("%s with a trickling peer returned %s after %.2f s",
                  use_read ? "read" : "readline", sk_errname(rc), elapsed);
-    assert_waited(start, 0.5);
+    sk_test_assert_waited(start, 0.5);
     assert_int_equal(n, 0);
     assert_true(t->sent > 0);
     SK_OK(sk_sendall(b, "\n", 1, 0, NULL));
@@ -704,7 +681,7 @@ static void *order_reader_main(void *p)
     order_reader *r = p;
     static unsigned char buf[65536];
     for (int i = 0; i < 10000 && !__atomic_load_n(&r->go, __ATOMIC_SEQ_CST); i++)
-        sleep_ms(1);
+        sk_test_sleep_ms(1);
     for (;;) {
         ssize_t n = read(r->fd, buf, sizeof buf);
         if (n <= 0)

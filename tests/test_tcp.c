@@ -37,12 +37,6 @@ static void recv_exactly(sk_socket *s, const char *want, size_t len)
     assert_memory_equal(buf, want, len);
 }
 
-static void nap_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void test_roundtrip(void **state)
 {
     (void)state;
@@ -238,7 +232,7 @@ static void test_recv_flags(void **state)
     for (int i = 0; i < 200 && rc != 0; i++) {
         rc = sk_recv(s, buf, 1, SK_MSG_OOB, &n);
         if (rc == EINVAL)
-            nap_ms(5);
+            sk_test_sleep_ms(5);
         else
             SK_OK(rc);
     }
@@ -272,7 +266,7 @@ static void test_broken_pipe_is_an_error_not_a_signal(void **state)
     for (int i = 0; i < 200 && rc == 0; i++) {
         rc = sk_send(c, "data", 4, 0, &n);
         if (rc == 0)
-            nap_ms(5);
+            sk_test_sleep_ms(5);
     }
     if (rc != EPIPE && rc != ECONNRESET)
         fail_msg("send to a closed peer gave %d (%s)", rc, sk_errname(rc));
@@ -493,7 +487,7 @@ struct late_sender {
 static void *send_late(void *arg)
 {
     struct late_sender *ls = arg;
-    nap_ms(600);
+    sk_test_sleep_ms(600);
     ls->rc = sk_sendall(ls->s, "late", 4, 0, NULL);
     return NULL;
 }

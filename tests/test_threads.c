@@ -20,14 +20,6 @@
 
 /* SPEC promises a wake within one second; this only catches a hang. */
 #define WAKE_BOUND 5.0
-#define SANITY_BOUND 10.0
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
 
 static int aload(const int *p)
 {
@@ -39,11 +31,6 @@ static void astore(int *p, int v)
     __atomic_store_n(p, v, __ATOMIC_SEQ_CST);
 }
 
-static int fd_is_open(int fd)
-{
-    return fcntl(fd, F_GETFD) != -1;
-}
-
 /* Waits for *flag with a bound; returns whether it was set. */
 static int wait_flag(const int *flag, double bound)
 {
@@ -51,7 +38,7 @@ static int wait_flag(const int *flag, double bound)
     while (!aload(flag)) {
         if (sk_test_now() > end)
             return 0;
-        sleep_ms(1);
+        sk_test_sleep_ms(1);
     }
     return 1;
 }
@@ -119,7 +106,7 @@ static blocked_call *start_blocked(sk_socket *s, enum op op)
 static void close_wakes(blocked_call *b, int zero_read_ok)
 {
     double start;
-    sleep_ms(200); /* let it block; if it has not yet, EBADF is due anyway */
+    sk_test_sleep_ms(200); /* let it block; if it has not yet, EBADF is due anyway */
     start = sk_test_now();
     SK_OK(sk_close(b->s));
     if (!wait_flag(&b->done, WAKE_BOUND))
@@ -303,7 +290,7 @@ static void test_concurrent_closes(void **state)
             cl[i].s = a;
             assert_int_equal(pthread_create(&t[i], NULL, closer_main, &cl[i]), 0);
         }
-        sleep_ms(iter % 3 ? 5 : 0);
+        sk_test_sleep_ms(iter % 3 ? 5 : 0);
         for (int i = 0; i < 4; i++)
             astore(&cl[i].go, 1);
         for (int i = 0; i < 4; i++)
@@ -314,7 +301,7 @@ static void test_concurrent_closes(void **state)
         for (int i = 0; i < 4; i++)
             SK_OK(cl[i].rc);
         assert_true(b->rc == EBADF || (b->rc == 0 && b->n == 0));
-        assert_false(fd_is_open(fd));
+        assert_false(sk_test_fd_is_open(fd));
         free(cl);
         free(b);
         sk_socket_free(a);
@@ -367,9 +354,9 @@ static void test_calls_racing_close(void **state)
             h[i].s = a;
             assert_int_equal(pthread_create(&t[i], NULL, hammer_main, &h[i]), 0);
         }
-        sleep_ms(1 + iter % 4);
+        sk_test_sleep_ms(1 + iter % 4);
         SK_OK(sk_close(a));
-        sleep_ms(2);
+        sk_test_sleep_ms(2);
         for (int i = 0; i < 2; i++)
             astore(&h[i].stop, 1);
         for (int i = 0; i < 2; i++)
@@ -394,7 +381,7 @@ static void test_close_without_call_is_immediate(void **state)
     SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
     fd = sk_fileno(a);
     SK_OK(sk_close(a));
-    assert_false(fd_is_open(fd));
+    assert_false(sk_test_fd_is_open(fd));
     sk_socket_free(a);
     sk_socket_free(b);
 }
@@ -441,7 +428,7 @@ static void check_and_close_pairs(pairs *p)
             int fd = p->fd[i][e];
             char buf[16];
             ssize_t r;
-            if (!fd_is_open(fd))
+            if (!sk_test_fd_is_open(fd))
                 fail_msg("descriptor %d, opened after sk_close, was closed behind our back", fd);
             r = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
             if (r != 6 || memcmp(buf, canary, 6) != 0)
@@ -480,7 +467,7 @@ static void reuse_race_once(enum op op, int delay_ms)
     b->op = op;
     assert_int_equal(pthread_create(&b->tid, NULL, blocked_call_main, b), 0);
     if (delay_ms)
-        sleep_ms(delay_ms);
+        sk_test_sleep_ms(delay_ms);
     SK_OK(sk_close(s));
     /* grab numbers as they come free, while the woken call is leaving */
     while (!aload(&b->done) && p.n < MAX_PAIRS / 2) {
@@ -582,7 +569,7 @@ static void test_no_fd_reuse_while_streaming(void **state)
         w->s = b;
         assert_int_equal(pthread_create(&rt, NULL, stream_reader_main, r), 0);
         assert_int_equal(pthread_create(&wt, NULL, stream_writer_main, w), 0);
-        sleep_ms(20 + iter * 3);
+        sk_test_sleep_ms(20 + iter * 3);
         SK_OK(sk_close(a));
         while (!aload(&r->done) && p.n < MAX_PAIRS)
             open_canary_pair(&p);
@@ -903,7 +890,7 @@ static int wait_child(pid_t pid)
         pid_t r = waitpid(pid, &status, WNOHANG);
         if (r == pid)
             return WIFEXITED(status) ? WEXITSTATUS(status) : 100 + WTERMSIG(status);
-        sleep_ms(10);
+        sk_test_sleep_ms(10);
     }
     kill(pid, SIGKILL);
     waitpid(pid, &status, 0);
@@ -925,9 +912,9 @@ static void prefork_once(int parent_delay_ms)
     if (pid == 0)
         _exit(child_serve(l));
     if (parent_delay_ms)
-        sleep_ms(parent_delay_ms); /* the child is blocked in accept */
+        sk_test_sleep_ms(parent_delay_ms); /* the child is blocked in accept */
     SK_OK(sk_close(l));
-    assert_false(fd_is_open(fd));
+    assert_false(sk_test_fd_is_open(fd));
     SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
     SK_OK(sk_settimeout(c, SANITY_BOUND));
     SK_OK(sk_connect(c, "127.0.0.1", port));

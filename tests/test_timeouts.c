@@ -18,27 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-/* Far above any timeout used here; only catches calls that hang. */
-#define SANITY_BOUND 10.0
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
-
-/* Kernel timers tick in jiffies; a few milliseconds early is rounding,
- * not a bug worth failing for. */
-static void assert_waited(double start, double timeout)
-{
-    double elapsed = sk_test_now() - start;
-    if (elapsed < timeout * 0.95 - 0.005)
-        fail_msg("returned after %.3f s, before the %.3f s timeout", elapsed, timeout);
-    if (elapsed > SANITY_BOUND)
-        fail_msg("returned after %.3f s for a %.3f s timeout", elapsed, timeout);
-}
-
 static int reset_default(void **state)
 {
     (void)state;
@@ -59,7 +38,7 @@ typedef struct {
 static void *delayed_send_main(void *p)
 {
     delayed_send *d = p;
-    sleep_ms(d->delay_ms);
+    sk_test_sleep_ms(d->delay_ms);
     d->rc = sk_sendall(d->s, d->data, d->len, 0, NULL);
     return NULL;
 }
@@ -257,7 +236,7 @@ static void test_bad_timeouts_keep_old_one(void **state)
     /* The mode really is still timeout mode. */
     start = sk_test_now();
     SK_FAILS(ETIMEDOUT, sk_recv(a, buf, sizeof buf, 0, &n));
-    assert_waited(start, 0.2);
+    sk_test_assert_waited(start, 0.2);
 
     SK_OK(sk_settimeout(a, 0));
     check_refused_values(a, 0.0);
@@ -323,7 +302,7 @@ static void recv_times_out_then_works(sk_socket *quiet, sk_socket *peer)
     SK_OK(sk_settimeout(quiet, 0.2));
     start = sk_test_now();
     SK_FAILS(ETIMEDOUT, sk_recv(quiet, buf, sizeof buf, 0, &n));
-    assert_waited(start, 0.2);
+    sk_test_assert_waited(start, 0.2);
     /* a timeout loses nothing and the socket stays usable */
     SK_OK(sk_sendall(peer, "after", 5, 0, NULL));
     SK_OK(sk_recv(quiet, buf, sizeof buf, 0, &n));
@@ -332,7 +311,7 @@ static void recv_times_out_then_works(sk_socket *quiet, sk_socket *peer)
     /* a second timeout is a full timeout again */
     start = sk_test_now();
     SK_FAILS(ETIMEDOUT, sk_recv(quiet, buf, sizeof buf, 0, &n));
-    assert_waited(start, 0.2);
+    sk_test_assert_waited(start, 0.2);
 }
 
 static void test_recv_timeout_tcp4(void **state)
@@ -380,7 +359,7 @@ static void test_recvfrom_timeout_udp(void **state)
     SK_OK(sk_settimeout(u, 0.25));
     start = sk_test_now();
     SK_FAILS(ETIMEDOUT, sk_recvfrom(u, buf, sizeof buf, 0, &n, &from));
-    assert_waited(start, 0.25);
+    sk_test_assert_waited(start, 0.25);
     SK_OK(sk_sendto(v, "dgram", 5, 0, "127.0.0.1", a.port, &n));
     SK_OK(sk_recvfrom(u, buf, sizeof buf, 0, &n, &from));
     assert_int_equal(n, 5);
@@ -398,7 +377,7 @@ static void test_accept_timeout(void **state)
     SK_OK(sk_settimeout(l, 0.2));
     start = sk_test_now();
     SK_FAILS(ETIMEDOUT, sk_accept(l, &conn, NULL));
-    assert_waited(start, 0.2);
+    sk_test_assert_waited(start, 0.2);
     assert_null(conn);
     /* and a connection that arrives is accepted */
     SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
@@ -420,7 +399,7 @@ static void test_connect_timeout(void **state)
     SK_OK(sk_settimeout(c, 0.3));
     start = sk_test_now();
     SK_FAILS(ETIMEDOUT, sk_connect(c, "127.0.0.1", b.port));
-    assert_waited(start, 0.3);
+    sk_test_assert_waited(start, 0.3);
     assert_true(strlen(sk_last_error()) > 0);
     sk_socket_free(c);
 
@@ -429,7 +408,7 @@ static void test_connect_timeout(void **state)
     SK_OK(sk_settimeout(c, 0.3));
     start = sk_test_now();
     SK_FAILS(ETIMEDOUT, sk_connect_ex(c, "127.0.0.1", b.port));
-    assert_waited(start, 0.3);
+    sk_test_assert_waited(start, 0.3);
     sk_socket_free(c);
     sk_test_release_backlog(&b);
 }
@@ -453,7 +432,7 @@ static void test_send_timeout(void **state)
             total += n;
     }
     assert_int_equal(rc, ETIMEDOUT);
-    assert_waited(start, 0.2);
+    sk_test_assert_waited(start, 0.2);
     assert_true(total > 0);
     sk_socket_free(c);
     sk_socket_free(s);
@@ -473,7 +452,7 @@ static void test_sendall_timeout_reports_progress(void **state)
     SK_OK(sk_settimeout(c, 0.3));
     start = sk_test_now();
     SK_FAILS(ETIMEDOUT, sk_sendall(c, data, len, 0, &nsent));
-    assert_waited(start, 0.3);
+    sk_test_assert_waited(start, 0.3);
     assert_true(nsent > 0);
     assert_true(nsent < len);
     SK_OK(sk_close(c));
@@ -499,7 +478,7 @@ static void *trickle_main(void *p)
     t->rc = sk_settimeout(t->s, SANITY_BOUND);
     for (int i = 0; t->rc == 0 && i < 2000 && !__atomic_load_n(&t->stop, __ATOMIC_SEQ_CST); i++) {
         t->rc = sk_recv(t->s, buf, sizeof buf, 0, &n);
-        sleep_ms(20);
+        sk_test_sleep_ms(20);
     }
     return NULL;
 }
@@ -528,7 +507,7 @@ static void test_sendall_timeout_is_one_budget(void **state)
     if (rc != ETIMEDOUT)
         fail_msg("sendall against a slow reader returned %s after %.2f s (nsent %zu of %zu):"
                  " the timeout must bound the whole call", sk_errname(rc), elapsed, nsent, len);
-    assert_waited(start, 0.5);
+    sk_test_assert_waited(start, 0.5);
     assert_true(nsent < len);
     sk_socket_free(c);
     sk_socket_free(s);
@@ -588,7 +567,7 @@ static void test_unix_connect_timeout(void **state)
         SK_OK(sk_settimeout(t, 0.3));
         start = sk_test_now();
         SK_FAILS(ETIMEDOUT, sk_connect(t, path, 0));
-        assert_waited(start, 0.3);
+        sk_test_assert_waited(start, 0.3);
         sk_socket_free(t);
     }
     for (int i = 0; i < filled; i++)
@@ -728,14 +707,14 @@ static void test_default_timeout_applies_everywhere(void **state)
     check_timeout(conn, 0.25, "accepted");
     start = sk_test_now();
     SK_FAILS(ETIMEDOUT, sk_recv(conn, buf, sizeof buf, 0, &n));
-    assert_waited(start, 0.25);
+    sk_test_assert_waited(start, 0.25);
 
     SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
     check_timeout(a, 0.25, "socketpair");
     check_timeout(b, 0.25, "socketpair");
     start = sk_test_now();
     SK_FAILS(ETIMEDOUT, sk_recv(b, buf, sizeof buf, 0, &n));
-    assert_waited(start, 0.25);
+    sk_test_assert_waited(start, 0.25);
 
     fd = socket(AF_INET, SOCK_DGRAM, 0);
     assert_true(fd >= 0);
@@ -744,7 +723,7 @@ static void test_default_timeout_applies_everywhere(void **state)
     SK_OK(sk_bind(f, "127.0.0.1", 0));
     start = sk_test_now();
     SK_FAILS(ETIMEDOUT, sk_recv(f, buf, sizeof buf, 0, &n));
-    assert_waited(start, 0.25);
+    sk_test_assert_waited(start, 0.25);
 
     sk_socket_free(f);
     sk_socket_free(a);
@@ -798,7 +777,7 @@ static void test_accepted_from_timeout_listener_is_blocking(void **state)
     d = start_delayed_send(c, 600, "slow", 4);
     start = sk_test_now();
     SK_OK(sk_recv(conn, buf, sizeof buf, 0, &n));
-    assert_waited(start, 0.5);
+    sk_test_assert_waited(start, 0.5);
     join_delayed_send(d);
     assert_int_equal(n, 4);
     sk_socket_free(conn);
@@ -954,7 +933,7 @@ static void test_mode_switch_clears_old_timeout(void **state)
     d = start_delayed_send(b, 500, "none", 4);
     start = sk_test_now();
     SK_OK(sk_recv(a, buf, sizeof buf, 0, &n));
-    assert_waited(start, 0.4);
+    sk_test_assert_waited(start, 0.4);
     join_delayed_send(d);
     assert_int_equal(n, 4);
 
@@ -974,7 +953,7 @@ static void test_mode_switch_clears_old_timeout(void **state)
     d = start_delayed_send(b, 500, "back", 4);
     start = sk_test_now();
     SK_OK(sk_recv(a, buf, sizeof buf, 0, &n));
-    assert_waited(start, 0.4);
+    sk_test_assert_waited(start, 0.4);
     join_delayed_send(d);
     sk_socket_free(a);
     sk_socket_free(b);

@@ -42,7 +42,6 @@ int __wrap_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout);
 int __wrap_setsockopt(int fd, int level, int opt, const void *val, socklen_t len);
 
-#define SANITY_BOUND 10.0
 /* to_timeval rounds up to a microsecond, poll to a millisecond */
 #define ROUNDING 0.005
 
@@ -82,13 +81,6 @@ typedef struct {
 static event events[MAX_EVENTS];
 static int nevents;
 
-static void stall(unsigned ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
-    }
-}
-
 static double kernel_timeout(int fd, int opt)
 {
     struct timeval tv;
@@ -123,7 +115,7 @@ static int apply(uintmax_t f, event *e, size_t *len)
     unsigned ms = (unsigned)((f >> 8) & 0xffffff);
     size_t bytes = (size_t)(f >> 32);
     if (ms)
-        stall(ms);
+        sk_test_sleep_ms((int)ms);
     if (kind != K_PASS && e)
         e->faulted = 1;
     switch (kind) {
