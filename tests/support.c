@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +110,104 @@ void sk_test_assert_waited_why(double start, double timeout, const char *why)
 void sk_test_assert_waited(double start, double timeout)
 {
     sk_test_assert_waited_why(start, timeout, NULL);
+}
+
+unsigned char *sk_test_pattern(size_t len)
+{
+    unsigned char *p = malloc(len);
+    uint32_t x = 2463534242u; /* xorshift32 */
+    assert_non_null(p);
+    for (size_t i = 0; i < len; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = (unsigned char)x;
+    }
+    return p;
+}
+
+size_t sk_test_drain_to_eof(sk_socket *peer, const unsigned char *expect, size_t max)
+{
+    static unsigned char buf[65536];
+    size_t total = 0, n = 0;
+    SK_OK(sk_settimeout(peer, SANITY_BOUND));
+    for (int i = 0; i < 1000000; i++) {
+        SK_OK(sk_recv(peer, buf, sizeof buf, 0, &n));
+        if (n == 0)
+            return total;
+        assert_true(total + n <= max);
+        if (memcmp(buf, expect + total, n) != 0)
+            fail_msg("received bytes differ from the sent ones near offset %zu", total);
+        total += n;
+    }
+    fail_msg("peer never saw EOF");
+    return total;
+}
+
+struct sk_test_delayed {
+    sk_socket *s;
+    int delay_ms;
+    const void *data;
+    size_t len;
+    int port;
+    sk_socket *made;
+    int rc;
+    pthread_t tid;
+};
+
+static void *delayed_send_main(void *p)
+{
+    sk_test_delayed *d = p;
+    sk_test_sleep_ms(d->delay_ms);
+    d->rc = sk_sendall(d->s, d->data, d->len, 0, NULL);
+    return NULL;
+}
+
+static void *delayed_connect_main(void *p)
+{
+    sk_test_delayed *d = p;
+    sk_test_sleep_ms(d->delay_ms);
+    d->rc = sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &d->made);
+    if (d->rc == 0)
+        d->rc = sk_connect(d->made, "127.0.0.1", d->port);
+    return NULL;
+}
+
+static sk_test_delayed *start_delayed(void *(*fn)(void *), sk_socket *s, int delay_ms,
+                                      const void *data, size_t len, int port)
+{
+    sk_test_delayed *d = calloc(1, sizeof *d);
+    assert_non_null(d);
+    d->s = s;
+    d->delay_ms = delay_ms;
+    d->data = data;
+    d->len = len;
+    d->port = port;
+    d->rc = -1;
+    assert_int_equal(pthread_create(&d->tid, NULL, fn, d), 0);
+    return d;
+}
+
+sk_test_delayed *sk_test_delayed_send(sk_socket *s, int delay_ms, const void *data, size_t len)
+{
+    return start_delayed(delayed_send_main, s, delay_ms, data, len, 0);
+}
+
+sk_test_delayed *sk_test_delayed_connect(int delay_ms, int port)
+{
+    return start_delayed(delayed_connect_main, NULL, delay_ms, NULL, 0, port);
+}
+
+sk_socket *sk_test_join_delayed(sk_test_delayed *d)
+{
+    int rc;
+    sk_socket *made;
+    assert_int_equal(pthread_join(d->tid, NULL), 0);
+    rc = d->rc;
+    made = d->made;
+    free(d);
+    SK_OK(rc);
+    return made;
 }
 
 /* With backlog 0 Linux queues one connection and drops later SYNs while the

@@ -60,6 +60,29 @@ void sk_test_assert_waited(double start, double timeout);
 /* The same, naming `why` as the likely cause when the call took too long. */
 void sk_test_assert_waited_why(double start, double timeout, const char *why);
 
+/* len bytes (malloc'd) that never repeat in a short period, so a peer's
+ * check catches bytes lost, doubled or reordered anywhere in a transfer. */
+unsigned char *sk_test_pattern(size_t len);
+
+/* Reads from peer until EOF, checking every byte against `expect` (at most
+ * `max` bytes); returns the count. Puts peer in timeout mode first. */
+size_t sk_test_drain_to_eof(sk_socket *peer, const unsigned char *expect, size_t max);
+
+/* A peer thread acting after a delay, so the call under test blocks first.
+ * On the heap: if a check fails before the join, cmocka leaves the test
+ * while the thread still runs, and it must not write into a dead frame. */
+typedef struct sk_test_delayed sk_test_delayed;
+
+/* After delay_ms, sendall of data on s. */
+sk_test_delayed *sk_test_delayed_send(sk_socket *s, int delay_ms, const void *data, size_t len);
+
+/* After delay_ms, a new IPv4 socket connects to 127.0.0.1:port. */
+sk_test_delayed *sk_test_delayed_connect(int delay_ms, int port);
+
+/* Joins, checks the peer's call succeeded, and returns the socket a delayed
+ * connect made (NULL for a send). */
+sk_socket *sk_test_join_delayed(sk_test_delayed *d);
+
 /* A listener whose accept queue is full, so a connect to it hangs: the one
  * way to make connect wait on loopback, which several suites need. */
 typedef struct {

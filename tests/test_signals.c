@@ -112,114 +112,23 @@ static int stop_signaller(signaller *s)
     return sent;
 }
 
-/* ---- peers acting after a delay ----------------------------------------- */
-
-typedef struct {
-    sk_socket *s;
-    int delay_ms;
-    const void *data;
-    size_t len;
-    int port; /* for delayed connects */
-    sk_socket *made;
-    int rc;
-    pthread_t tid;
-} delayed;
-
-static void *delayed_send_main(void *p)
-{
-    delayed *d = p;
-    sk_test_sleep_ms(d->delay_ms);
-    d->rc = sk_sendall(d->s, d->data, d->len, 0, NULL);
-    return NULL;
-}
-
-static void *delayed_connect_main(void *p)
-{
-    delayed *d = p;
-    sk_test_sleep_ms(d->delay_ms);
-    d->rc = sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &d->made);
-    if (d->rc == 0)
-        d->rc = sk_connect(d->made, "127.0.0.1", d->port);
-    return NULL;
-}
-
-static delayed *start_delayed(void *(*fn)(void *), sk_socket *s, int delay_ms,
-                              const void *data, size_t len, int port)
-{
-    delayed *d = calloc(1, sizeof *d);
-    assert_non_null(d);
-    d->s = s;
-    d->delay_ms = delay_ms;
-    d->data = data;
-    d->len = len;
-    d->port = port;
-    assert_int_equal(pthread_create(&d->tid, NULL, fn, d), 0);
-    return d;
-}
-
-/* Joins, checks the peer succeeded, and hands back what it made. */
-static sk_socket *join_delayed(delayed *d)
-{
-    int rc;
-    sk_socket *made;
-    pthread_join(d->tid, NULL);
-    rc = d->rc;
-    made = d->made;
-    free(d);
-    SK_OK(rc);
-    return made;
-}
-
-static unsigned char *pattern(size_t len)
-{
-    unsigned char *p = malloc(len);
-    uint32_t x = 88172645u;
-    assert_non_null(p);
-    for (size_t i = 0; i < len; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (unsigned char)x;
-    }
-    return p;
-}
-
-/* Reads everything up to EOF and compares it with `expect`. */
-static size_t drain_to_eof(sk_socket *peer, const unsigned char *expect, size_t max)
-{
-    static unsigned char buf[65536];
-    size_t total = 0, n = 0;
-    SK_OK(sk_settimeout(peer, SANITY_BOUND));
-    for (int i = 0; i < 1000000; i++) {
-        SK_OK(sk_recv(peer, buf, sizeof buf, 0, &n));
-        if (n == 0)
-            return total;
-        assert_true(total + n <= max);
-        if (memcmp(buf, expect + total, n) != 0)
-            fail_msg("received bytes differ from the sent ones near offset %zu", total);
-        total += n;
-    }
-    fail_msg("peer never saw EOF");
-    return total;
-}
-
 /* ---- retried: the call goes on as if nothing happened -------------------- */
 
 static void test_recv_blocking_is_retried(void **state)
 {
     sk_socket *a, *b;
     signaller *sig;
-    delayed *d;
+    sk_test_delayed *d;
     char buf[16];
     size_t n = 0;
     int before = seen(), rc;
     (void)state;
     SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
     sig = start_signaller(pthread_self());
-    d = start_delayed(delayed_send_main, b, 400, "data", 4, 0);
+    d = sk_test_delayed_send(b, 400, "data", 4);
     rc = sk_recv(a, buf, sizeof buf, 0, &n);
     stop_signaller(sig);
-    join_delayed(d);
+    sk_test_join_delayed(d);
     SK_OK(rc);
     assert_int_equal(n, 4);
     assert_memory_equal(buf, "data", 4);
@@ -232,7 +141,7 @@ static void test_recv_timeout_mode_retried_with_time_left(void **state)
 {
     sk_socket *c, *s;
     signaller *sig;
-    delayed *d;
+    sk_test_delayed *d;
     char buf[16];
     size_t n = 0;
     int before = seen(), rc;
@@ -251,10 +160,10 @@ static void test_recv_timeout_mode_retried_with_time_left(void **state)
     /* data that comes in time is delivered despite the signals */
     SK_OK(sk_settimeout(c, 5.0));
     sig = start_signaller(pthread_self());
-    d = start_delayed(delayed_send_main, s, 300, "late", 4, 0);
+    d = sk_test_delayed_send(s, 300, "late", 4);
     rc = sk_recv(c, buf, sizeof buf, 0, &n);
     stop_signaller(sig);
-    join_delayed(d);
+    sk_test_join_delayed(d);
     SK_OK(rc);
     assert_int_equal(n, 4);
     sk_socket_free(c);
@@ -266,14 +175,14 @@ static void test_accept_is_retried(void **state)
     int port = 0, rc;
     sk_socket *l = sk_test_listener(SK_AF_INET, &port), *conn = NULL, *c;
     signaller *sig;
-    delayed *d;
+    sk_test_delayed *d;
     double start;
     (void)state;
     sig = start_signaller(pthread_self());
-    d = start_delayed(delayed_connect_main, NULL, 300, NULL, 0, port);
+    d = sk_test_delayed_connect(300, port);
     rc = sk_accept(l, &conn, NULL);
     stop_signaller(sig);
-    c = join_delayed(d);
+    c = sk_test_join_delayed(d);
     SK_OK(rc);
     sk_socket_free(conn);
     sk_socket_free(c);
@@ -321,7 +230,7 @@ static void *checking_reader_main(void *p)
 static void sendall_retried(double timeout)
 {
     const size_t len = 32u << 20;
-    unsigned char *data = pattern(len);
+    unsigned char *data = sk_test_pattern(len);
     sk_socket *c, *s;
     signaller *sig;
     checking_reader *r = calloc(1, sizeof *r);
@@ -366,7 +275,7 @@ static void test_sendall_timeout_mode_is_retried(void **state)
 static void test_sendall_timeout_mode_times_out_in_time(void **state)
 {
     const size_t len = 64u << 20;
-    unsigned char *data = pattern(len);
+    unsigned char *data = sk_test_pattern(len);
     sk_socket *c, *s;
     signaller *sig;
     size_t nsent = 0;
@@ -383,7 +292,7 @@ static void test_sendall_timeout_mode_times_out_in_time(void **state)
     assert_waited(start, 0.5);
     assert_true(nsent > 0 && nsent < len);
     SK_OK(sk_close(c));
-    assert_int_equal(drain_to_eof(s, data, len), nsent);
+    assert_int_equal(sk_test_drain_to_eof(s, data, len), nsent);
     sk_socket_free(c);
     sk_socket_free(s);
     free(data);
@@ -570,7 +479,7 @@ static void test_interrupt_check_stops_accept(void **state)
 static void test_interrupt_check_stops_sendall(void **state)
 {
     const size_t len = 64u << 20;
-    unsigned char *data = pattern(len);
+    unsigned char *data = sk_test_pattern(len);
     sk_socket *c, *s;
     signaller *sig;
     check_ctx ctx = {0, 1};
@@ -590,7 +499,7 @@ static void test_interrupt_check_stops_sendall(void **state)
     assert_true(calls(&ctx) >= 1);
     sk_set_interrupt_handler(NULL, NULL);
     SK_OK(sk_close(c));
-    assert_int_equal(drain_to_eof(s, data, len), nsent);
+    assert_int_equal(sk_test_drain_to_eof(s, data, len), nsent);
     sk_socket_free(c);
     sk_socket_free(s);
     free(data);
@@ -624,7 +533,7 @@ static void test_interrupt_check_zero_retries(void **state)
 {
     sk_socket *a, *b;
     signaller *sig;
-    delayed *d;
+    sk_test_delayed *d;
     check_ctx ctx = {0, 0};
     char buf[16];
     size_t n = 0;
@@ -633,10 +542,10 @@ static void test_interrupt_check_zero_retries(void **state)
     SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
     sk_set_interrupt_handler(interrupt_check, &ctx);
     sig = start_signaller(pthread_self());
-    d = start_delayed(delayed_send_main, b, 400, "kept", 4, 0);
+    d = sk_test_delayed_send(b, 400, "kept", 4);
     rc = sk_recv(a, buf, sizeof buf, 0, &n);
     stop_signaller(sig);
-    join_delayed(d);
+    sk_test_join_delayed(d);
     SK_OK(rc);
     assert_int_equal(n, 4);
     assert_true(calls(&ctx) >= 1); /* consulted, and it said retry */
@@ -648,7 +557,7 @@ static void test_null_removes_the_check(void **state)
 {
     sk_socket *a, *b;
     signaller *sig;
-    delayed *d;
+    sk_test_delayed *d;
     check_ctx ctx = {0, 1};
     char buf[16];
     size_t n = 0;
@@ -658,10 +567,10 @@ static void test_null_removes_the_check(void **state)
     sk_set_interrupt_handler(interrupt_check, &ctx);
     sk_set_interrupt_handler(NULL, NULL);
     sig = start_signaller(pthread_self());
-    d = start_delayed(delayed_send_main, b, 400, "gone", 4, 0);
+    d = sk_test_delayed_send(b, 400, "gone", 4);
     rc = sk_recv(a, buf, sizeof buf, 0, &n);
     stop_signaller(sig);
-    join_delayed(d);
+    sk_test_join_delayed(d);
     SK_OK(rc);
     assert_int_equal(n, 4);
     assert_int_equal(calls(&ctx), 0);
@@ -677,7 +586,7 @@ static void test_file_readline_under_signals(void **state)
     sk_socket *a, *b;
     sk_file *f;
     signaller *sig;
-    delayed *d;
+    sk_test_delayed *d;
     check_ctx stop = {0, 1};
     char buf[32];
     size_t n = 0;
@@ -687,10 +596,10 @@ static void test_file_readline_under_signals(void **state)
     SK_OK(sk_makefile(a, "rb", 0, &f));
     SK_OK(sk_sendall(b, "first ", 6, 0, NULL));
     sig = start_signaller(pthread_self());
-    d = start_delayed(delayed_send_main, b, 400, "line\n", 5, 0);
+    d = sk_test_delayed_send(b, 400, "line\n", 5);
     rc = sk_file_readline(f, buf, sizeof buf, &n);
     stop_signaller(sig);
-    join_delayed(d);
+    sk_test_join_delayed(d);
     SK_OK(rc);
     assert_int_equal(n, 11);
     assert_memory_equal(buf, "first line\n", 11);

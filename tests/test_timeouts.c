@@ -24,85 +24,6 @@ static int reset_default(void **state)
     return sk_setdefaulttimeout(SK_TIMEOUT_NONE);
 }
 
-/* ---- a peer thread that sends after a delay ---------------------------- */
-
-typedef struct {
-    sk_socket *s;
-    int delay_ms;
-    const void *data;
-    size_t len;
-    int rc;
-    pthread_t tid;
-} delayed_send;
-
-static void *delayed_send_main(void *p)
-{
-    delayed_send *d = p;
-    sk_test_sleep_ms(d->delay_ms);
-    d->rc = sk_sendall(d->s, d->data, d->len, 0, NULL);
-    return NULL;
-}
-
-/* On the heap: if a check fails before the join, cmocka leaves the test
- * function while the thread still runs, and the thread must not write into
- * a dead stack frame. */
-static delayed_send *start_delayed_send(sk_socket *s, int delay_ms,
-                                        const void *data, size_t len)
-{
-    delayed_send *d = calloc(1, sizeof *d);
-    assert_non_null(d);
-    d->s = s;
-    d->delay_ms = delay_ms;
-    d->data = data;
-    d->len = len;
-    d->rc = -1;
-    assert_int_equal(pthread_create(&d->tid, NULL, delayed_send_main, d), 0);
-    return d;
-}
-
-static void join_delayed_send(delayed_send *d)
-{
-    int rc;
-    assert_int_equal(pthread_join(d->tid, NULL), 0);
-    rc = d->rc;
-    free(d);
-    SK_OK(rc);
-}
-
-/* Reads from peer until EOF; returns the byte count and checks the bytes
- * against `expect` (the sender's buffer). */
-static size_t drain_to_eof(sk_socket *peer, const unsigned char *expect, size_t max)
-{
-    static unsigned char buf[65536];
-    size_t total = 0, n = 0;
-    SK_OK(sk_settimeout(peer, SANITY_BOUND));
-    for (int i = 0; i < 1000000; i++) {
-        SK_OK(sk_recv(peer, buf, sizeof buf, 0, &n));
-        if (n == 0)
-            return total;
-        assert_true(total + n <= max);
-        if (memcmp(buf, expect + total, n) != 0)
-            fail_msg("received bytes differ from the sent ones near offset %zu", total);
-        total += n;
-    }
-    fail_msg("peer never saw EOF");
-    return total;
-}
-
-static unsigned char *pattern(size_t len)
-{
-    unsigned char *p = malloc(len);
-    uint32_t x = 2463534242u;
-    assert_non_null(p);
-    for (size_t i = 0; i < len; i++) {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        p[i] = (unsigned char)x;
-    }
-    return p;
-}
-
 /* ---- modes -------------------------------------------------------------- */
 
 static void test_three_modes(void **state)
@@ -257,16 +178,16 @@ static void test_long_timeouts_are_honoured(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof longs / sizeof longs[0]; i++) {
         sk_socket *a, *b;
-        delayed_send *d;
+        sk_test_delayed *d;
         char buf[16];
         size_t n = 0;
         double t = 0;
         SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
         SK_OK(sk_settimeout(a, longs[i]));
         SK_OK(sk_settimeout(b, longs[i]));
-        d = start_delayed_send(b, 200, "late", 4);
+        d = sk_test_delayed_send(b, 200, "late", 4);
         SK_OK(sk_recv(a, buf, sizeof buf, 0, &n));
-        join_delayed_send(d);
+        sk_test_join_delayed(d);
         assert_int_equal(n, 4);
         assert_memory_equal(buf, "late", 4);
         SK_OK(sk_sendall(a, "back", 4, 0, NULL));
@@ -443,7 +364,7 @@ static void test_send_timeout(void **state)
 static void test_sendall_timeout_reports_progress(void **state)
 {
     const size_t len = 64u << 20;
-    unsigned char *data = pattern(len);
+    unsigned char *data = sk_test_pattern(len);
     sk_socket *c, *s;
     size_t nsent = 0;
     double start;
@@ -456,7 +377,7 @@ static void test_sendall_timeout_reports_progress(void **state)
     assert_true(nsent > 0);
     assert_true(nsent < len);
     SK_OK(sk_close(c));
-    assert_int_equal(drain_to_eof(s, data, len), nsent);
+    assert_int_equal(sk_test_drain_to_eof(s, data, len), nsent);
     sk_socket_free(c);
     sk_socket_free(s);
     free(data);
@@ -486,7 +407,7 @@ static void *trickle_main(void *p)
 static void test_sendall_timeout_is_one_budget(void **state)
 {
     const size_t len = 64u << 20;
-    unsigned char *data = pattern(len);
+    unsigned char *data = sk_test_pattern(len);
     sk_socket *c, *s;
     trickle_reader t = {0};
     pthread_t tid;
@@ -610,7 +531,7 @@ static void test_nonblocking_eagain(void **state)
 static void test_nonblocking_sendall_reports_progress(void **state)
 {
     const size_t len = 64u << 20;
-    unsigned char *data = pattern(len);
+    unsigned char *data = sk_test_pattern(len);
     sk_socket *c, *s;
     size_t nsent = 0;
     (void)state;
@@ -620,7 +541,7 @@ static void test_nonblocking_sendall_reports_progress(void **state)
     assert_true(nsent > 0);
     assert_true(nsent < len);
     SK_OK(sk_close(c));
-    assert_int_equal(drain_to_eof(s, data, len), nsent);
+    assert_int_equal(sk_test_drain_to_eof(s, data, len), nsent);
     sk_socket_free(c);
     sk_socket_free(s);
     free(data);
@@ -760,7 +681,7 @@ static void test_accepted_from_timeout_listener_is_blocking(void **state)
 {
     int port = 0;
     sk_socket *l = sk_test_listener(SK_AF_INET, &port), *c, *conn = NULL;
-    delayed_send *d;
+    sk_test_delayed *d;
     char buf[8];
     size_t n = 0;
     int blocking = 0;
@@ -774,11 +695,11 @@ static void test_accepted_from_timeout_listener_is_blocking(void **state)
     check_timeout(conn, SK_TIMEOUT_NONE, "accepted");
     SK_OK(sk_getblocking(conn, &blocking));
     assert_int_equal(blocking, 1);
-    d = start_delayed_send(c, 600, "slow", 4);
+    d = sk_test_delayed_send(c, 600, "slow", 4);
     start = sk_test_now();
     SK_OK(sk_recv(conn, buf, sizeof buf, 0, &n));
     sk_test_assert_waited(start, 0.5);
-    join_delayed_send(d);
+    sk_test_join_delayed(d);
     assert_int_equal(n, 4);
     sk_socket_free(conn);
     sk_socket_free(c);
@@ -806,7 +727,7 @@ static void test_accepted_socket_uses_default_not_listener_timeout(void **state)
 {
     int port = 0;
     sk_socket *l = sk_test_listener(SK_AF_INET, &port), *c, *conn = NULL;
-    delayed_send *d;
+    sk_test_delayed *d;
     char buf[8];
     size_t n = 0;
     (void)state;
@@ -817,9 +738,9 @@ static void test_accepted_socket_uses_default_not_listener_timeout(void **state)
     SK_OK(sk_connect(c, "127.0.0.1", port));
     SK_OK(sk_accept(l, &conn, NULL));
     check_timeout(conn, 5.0, "accepted");
-    d = start_delayed_send(c, 600, "slow", 4);
+    d = sk_test_delayed_send(c, 600, "slow", 4);
     SK_OK(sk_recv(conn, buf, sizeof buf, 0, &n));
-    join_delayed_send(d);
+    sk_test_join_delayed(d);
     assert_int_equal(n, 4);
     sk_socket_free(conn);
     sk_socket_free(c);
@@ -879,7 +800,7 @@ static void test_timeout_mode_keeps_real_errors(void **state)
 static void test_msg_dontwait_in_every_mode(void **state)
 {
     sk_socket *a, *b;
-    delayed_send *d;
+    sk_test_delayed *d;
     char buf[16];
     size_t n = 0;
     double start;
@@ -894,9 +815,9 @@ static void test_msg_dontwait_in_every_mode(void **state)
     /* In blocking mode a library ignoring the flag would wait; the late
      * sender turns that hang into a visible wrong result. */
     SK_OK(sk_settimeout(a, SK_TIMEOUT_NONE));
-    d = start_delayed_send(b, 2000, "x", 1);
+    d = sk_test_delayed_send(b, 2000, "x", 1);
     SK_FAILS(EAGAIN, sk_recv(a, buf, sizeof buf, SK_MSG_DONTWAIT, &n));
-    join_delayed_send(d);
+    sk_test_join_delayed(d);
     SK_OK(sk_recv(a, buf, sizeof buf, 0, &n));
     assert_int_equal(n, 1);
 
@@ -920,7 +841,7 @@ static void test_msg_dontwait_in_every_mode(void **state)
 static void test_mode_switch_clears_old_timeout(void **state)
 {
     sk_socket *a, *b;
-    delayed_send *d;
+    sk_test_delayed *d;
     char buf[16];
     size_t n = 0;
     double start;
@@ -930,19 +851,19 @@ static void test_mode_switch_clears_old_timeout(void **state)
     SK_OK(sk_settimeout(a, 0.1));
     SK_FAILS(ETIMEDOUT, sk_recv(a, buf, sizeof buf, 0, &n));
     SK_OK(sk_settimeout(a, SK_TIMEOUT_NONE));
-    d = start_delayed_send(b, 500, "none", 4);
+    d = sk_test_delayed_send(b, 500, "none", 4);
     start = sk_test_now();
     SK_OK(sk_recv(a, buf, sizeof buf, 0, &n));
     sk_test_assert_waited(start, 0.4);
-    join_delayed_send(d);
+    sk_test_join_delayed(d);
     assert_int_equal(n, 4);
 
     SK_OK(sk_settimeout(a, 0.1));
     SK_FAILS(ETIMEDOUT, sk_recv(a, buf, sizeof buf, 0, &n));
     SK_OK(sk_settimeout(a, 5.0));
-    d = start_delayed_send(b, 500, "five", 4);
+    d = sk_test_delayed_send(b, 500, "five", 4);
     SK_OK(sk_recv(a, buf, sizeof buf, 0, &n));
-    join_delayed_send(d);
+    sk_test_join_delayed(d);
     assert_int_equal(n, 4);
 
     SK_OK(sk_settimeout(a, 0.1));
@@ -950,11 +871,11 @@ static void test_mode_switch_clears_old_timeout(void **state)
     SK_OK(sk_setblocking(a, 0));
     SK_FAILS(EAGAIN, sk_recv(a, buf, sizeof buf, 0, &n));
     SK_OK(sk_setblocking(a, 1));
-    d = start_delayed_send(b, 500, "back", 4);
+    d = sk_test_delayed_send(b, 500, "back", 4);
     start = sk_test_now();
     SK_OK(sk_recv(a, buf, sizeof buf, 0, &n));
     sk_test_assert_waited(start, 0.4);
-    join_delayed_send(d);
+    sk_test_join_delayed(d);
     sk_socket_free(a);
     sk_socket_free(b);
 }

@@ -360,15 +360,6 @@ static void finish_reader(reader *r, const void *expect, size_t len)
     free(r);
 }
 
-static unsigned char *pattern(size_t len)
-{
-    unsigned char *p = malloc(len);
-    assert_non_null(p);
-    for (size_t i = 0; i < len; i++)
-        p[i] = (unsigned char)(i * 131 + (i >> 8) * 7);
-    return p;
-}
-
 typedef struct {
     int calls;
     int answer;
@@ -522,7 +513,7 @@ static void test_udp_eintr_is_retried(void **state)
 static void sendall_mixed_faults(double timeout)
 {
     const size_t len = 100000;
-    unsigned char *data = pattern(len);
+    unsigned char *data = sk_test_pattern(len);
     sk_socket *a, *b;
     reader *r;
     size_t nsent = 0;
@@ -560,7 +551,7 @@ static void test_sendall_eintr_and_short_sends_timeout_mode(void **state)
 static void one_byte_sends(double timeout)
 {
     const size_t len = 4096;
-    unsigned char *data = pattern(len);
+    unsigned char *data = sk_test_pattern(len);
     sk_socket *a, *b;
     reader *r;
     size_t nsent = 0;
@@ -594,7 +585,7 @@ static void test_one_byte_sends_timeout_mode(void **state)
 static void test_file_flush_with_one_byte_sends(void **state)
 {
     const size_t len = 3000;
-    unsigned char *data = pattern(len);
+    unsigned char *data = sk_test_pattern(len);
     sk_socket *a, *b;
     sk_file *f;
     reader *r;
@@ -617,7 +608,7 @@ static void test_file_flush_with_one_byte_sends(void **state)
 static void test_interrupted_sendall_reports_progress(void **state)
 {
     const size_t len = 1000;
-    unsigned char *data = pattern(len);
+    unsigned char *data = sk_test_pattern(len);
     sk_socket *a, *b;
     check_ctx stop = {0, 1};
     reader *r;
@@ -698,7 +689,7 @@ static void test_recv_times_out_on_the_first_deadline(void **state)
 static void test_sendall_retry_gets_time_left(void **state)
 {
     const size_t len = 50000;
-    unsigned char *data = pattern(len);
+    unsigned char *data = sk_test_pattern(len);
     sk_socket *a, *b;
     reader *r;
     size_t nsent = 0;
@@ -723,7 +714,7 @@ static void test_sendall_retry_gets_time_left(void **state)
 static void test_sendall_deadline_spans_chunks(void **state)
 {
     const size_t len = 64;
-    unsigned char *data = pattern(len);
+    unsigned char *data = sk_test_pattern(len);
     sk_socket *a, *b;
     reader *r;
     size_t nsent = 0;
