@@ -275,8 +275,12 @@ const char *skb_version(void);
             OPTOUT->is_bytes = 0;
             return sk_getsockopt_int($self, level, opt, &OPTOUT->value);
         }
-        if (buflen == 0 || buflen > sizeof OPTOUT->bytes)
-            return EINVAL;
+        if (buflen == 0 || buflen > sizeof OPTOUT->bytes) {
+            /* Out of Python's range: let the library refuse it (EINVAL for
+             * a NULL buffer with a length), so the message is its own. */
+            size_t one = 1;
+            return sk_getsockopt($self, level, opt, NULL, &one);
+        }
         OPTOUT->is_bytes = 1;
         OPTOUT->len = buflen;
         return sk_getsockopt($self, level, opt, OPTOUT->bytes, &OPTOUT->len);
@@ -298,8 +302,6 @@ const char *skb_version(void);
 
     skb_status makefile(const char *mode = "r", skb_size buffering = 0,
                         skb_file **NEW_FILE) {
-        if (!mode)
-            return EINVAL;
         return sk_makefile($self, mode, buffering == SKB_ALL ? 0 : buffering,
                            NEW_FILE);
     }
