@@ -528,6 +528,19 @@ test("closed sockets answer EBADF; closing twice is harmless", function()
   s:close()
 end)
 
+test("writing to a vanished peer is EPIPE, not a signal", function()
+  local a, b = sk.socketpair()
+  b:close()
+  local _, _, name = a:sendall("into the void")
+  assert(name == "EPIPE" or name == "ECONNRESET", name)
+  local f = assert(a:makefile("w"))
+  assert(f:write("buffered"))
+  _, _, name = f:flush()
+  assert(name == "EPIPE" or name == "ECONNRESET", name)
+  f:close()
+  a:close()
+end)
+
 test("<close> variables and finalisers in any order", function()
   local kept
   do

@@ -381,6 +381,24 @@ class TestSocketKit < Minitest::Test
     [b, c].each(&:close)
   end
 
+  def test_vanished_peer_is_epipe_not_a_signal
+    a, b = SK.socketpair
+    b.close
+    assert_raises(Errno::EPIPE, Errno::ECONNRESET) { a.sendall("into the void") }
+    f = a.makefile("w")
+    f.write("buffered")
+    assert_raises(Errno::EPIPE, Errno::ECONNRESET) { f.flush }
+    a.close
+  end
+
+  def test_readlines
+    a, b = SK.socketpair
+    b.sendall("x\ny\n")
+    b.close
+    assert_equal ["x\n", "y\n"], a.makefile.readlines
+    a.close
+  end
+
   def test_closed_socket_raises_ebadf
     c, s = tcp_pair
     c.close
