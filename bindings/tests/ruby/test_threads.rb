@@ -184,28 +184,32 @@ class TestThreads < Minitest::Test
     end
   end
 
-  def test_ctrl_c_interrupts_a_blocked_call
-    script = <<~RUBY
-      require "socketkit"
-      a, b = SocketKit.socketpair
-      $stdout.puts Thread.current.native_thread_id
-      $stdout.flush
+  # Alone, the binding keeps the GVL; with a second thread it releases it.
+  { "alone" => "", "with_another_thread" => "Thread.new { sleep }" }.each do |name, extra|
+    define_method("test_ctrl_c_interrupts_a_blocked_call_#{name}") do
+      script = <<~RUBY
+        require "socketkit"
+        #{extra}
+        a, b = SocketKit.socketpair
+        $stdout.puts Thread.current.native_thread_id
+        $stdout.flush
+        begin
+          a.recv(10)
+          puts "returned"
+        rescue Interrupt
+          puts "interrupted"
+        end
+      RUBY
+      io = IO.popen([RbConfig.ruby, "-e", script], "r+")
       begin
-        a.recv(10)
-        puts "returned"
-      rescue Interrupt
-        puts "interrupted"
+        wait_child_in_recv(io.pid, io.gets.to_i)
+        Process.kill("INT", io.pid)
+        refute_nil IO.select([io], nil, nil, JOIN), "child did not react to SIGINT"
+        assert_equal "interrupted", io.gets&.chomp
+      ensure
+        Process.kill("KILL", io.pid) rescue nil
+        io.close
       end
-    RUBY
-    io = IO.popen([RbConfig.ruby, "-e", script], "r+")
-    begin
-      wait_child_in_recv(io.pid, io.gets.to_i)
-      Process.kill("INT", io.pid)
-      refute_nil IO.select([io], nil, nil, JOIN), "child did not react to SIGINT"
-      assert_equal "interrupted", io.gets&.chomp
-    ensure
-      Process.kill("KILL", io.pid) rescue nil
-      io.close
     end
   end
 
