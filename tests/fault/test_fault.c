@@ -360,6 +360,34 @@ static void finish_reader(reader *r, const void *expect, size_t len)
     free(r);
 }
 
+/* The sendall tests' setup: end `a` of a socketpair (in `timeout` mode, and
+ * the injection target) sends `len` pattern bytes to a raw reader on `b`. */
+typedef struct {
+    sk_socket *a, *b;
+    unsigned char *data;
+    size_t len;
+    reader *r;
+} sending;
+
+static void start_sending(sending *s, size_t len, double timeout)
+{
+    s->len = len;
+    s->data = sk_test_pattern(len);
+    SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &s->a, &s->b));
+    SK_OK(sk_settimeout(s->a, timeout));
+    target = sk_fileno(s->a);
+    s->r = start_reader(sk_fileno(s->b), len);
+}
+
+/* Checks the reader got exactly the first `got` bytes, then frees it all. */
+static void finish_sending(sending *s, size_t got)
+{
+    finish_reader(s->r, s->data, got);
+    sk_socket_free(s->a);
+    sk_socket_free(s->b);
+    free(s->data);
+}
+
 typedef struct {
     int calls;
     int answer;
@@ -512,15 +540,9 @@ static void test_udp_eintr_is_retried(void **state)
 
 static void sendall_mixed_faults(double timeout)
 {
-    const size_t len = 100000;
-    unsigned char *data = sk_test_pattern(len);
-    sk_socket *a, *b;
-    reader *r;
+    sending x;
     size_t nsent = 0;
-    SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
-    SK_OK(sk_settimeout(a, timeout));
-    target = sk_fileno(a);
-    r = start_reader(sk_fileno(b), len);
+    start_sending(&x, 100000, timeout);
     INJECT(send, K_SHORT, 0, 1);
     INJECT(send, K_EINTR, 0, 0);
     INJECT(send, K_SHORT, 0, 7);
@@ -528,12 +550,9 @@ static void sendall_mixed_faults(double timeout)
     INJECT(send, K_SHORT, 0, 1000);
     INJECT(send, K_EINTR, 0, 0);
     INJECT(send, K_SHORT, 0, 1);
-    SK_OK(sk_sendall(a, data, len, 0, &nsent));
-    assert_int_equal(nsent, len);
-    finish_reader(r, data, len);
-    sk_socket_free(a);
-    sk_socket_free(b);
-    free(data);
+    SK_OK(sk_sendall(x.a, x.data, x.len, 0, &nsent));
+    assert_int_equal(nsent, x.len);
+    finish_sending(&x, x.len);
 }
 
 static void test_sendall_eintr_and_short_sends_blocking(void **state)
@@ -550,23 +569,14 @@ static void test_sendall_eintr_and_short_sends_timeout_mode(void **state)
 
 static void one_byte_sends(double timeout)
 {
-    const size_t len = 4096;
-    unsigned char *data = sk_test_pattern(len);
-    sk_socket *a, *b;
-    reader *r;
+    sending x;
     size_t nsent = 0;
-    SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
-    SK_OK(sk_settimeout(a, timeout));
-    target = sk_fileno(a);
-    r = start_reader(sk_fileno(b), len);
-    INJECT_N(send, K_SHORT, 0, 1, (int)len);
-    SK_OK(sk_sendall(a, data, len, 0, &nsent));
-    assert_int_equal(nsent, len);
-    assert_int_equal(count(FN_send), (int)len);
-    finish_reader(r, data, len);
-    sk_socket_free(a);
-    sk_socket_free(b);
-    free(data);
+    start_sending(&x, 4096, timeout);
+    INJECT_N(send, K_SHORT, 0, 1, (int)x.len);
+    SK_OK(sk_sendall(x.a, x.data, x.len, 0, &nsent));
+    assert_int_equal(nsent, x.len);
+    assert_int_equal(count(FN_send), (int)x.len);
+    finish_sending(&x, x.len);
 }
 
 static void test_one_byte_sends_blocking(void **state)
@@ -584,51 +594,35 @@ static void test_one_byte_sends_timeout_mode(void **state)
 /* The buffered writer goes through the same path. */
 static void test_file_flush_with_one_byte_sends(void **state)
 {
-    const size_t len = 3000;
-    unsigned char *data = sk_test_pattern(len);
-    sk_socket *a, *b;
+    sending x;
     sk_file *f;
-    reader *r;
     (void)state;
-    SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
-    SK_OK(sk_makefile(a, "wb", 0, &f));
-    target = sk_fileno(a);
-    r = start_reader(sk_fileno(b), len);
-    SK_OK(sk_file_write(f, data, len));
+    start_sending(&x, 3000, SK_TIMEOUT_NONE);
+    SK_OK(sk_makefile(x.a, "wb", 0, &f));
+    SK_OK(sk_file_write(f, x.data, x.len));
     INJECT_N(send, K_SHORT, 0, 1, 1000);
     INJECT(send, K_EINTR, 0, 0);
     SK_OK(sk_file_flush(f));
-    finish_reader(r, data, len);
     sk_file_free(f);
-    sk_socket_free(a);
-    sk_socket_free(b);
-    free(data);
+    finish_sending(&x, x.len);
 }
 
 static void test_interrupted_sendall_reports_progress(void **state)
 {
-    const size_t len = 1000;
-    unsigned char *data = sk_test_pattern(len);
-    sk_socket *a, *b;
+    sending x;
     check_ctx stop = {0, 1};
-    reader *r;
     size_t nsent = 0;
     (void)state;
-    SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
-    target = sk_fileno(a);
-    r = start_reader(sk_fileno(b), len);
+    start_sending(&x, 1000, SK_TIMEOUT_NONE);
     sk_set_interrupt_handler(interrupt_check, &stop);
     INJECT(send, K_SHORT, 0, 5);
     INJECT(send, K_SHORT, 0, 6);
     INJECT(send, K_EINTR, 0, 0);
-    SK_FAILS(EINTR, sk_sendall(a, data, len, 0, &nsent));
+    SK_FAILS(EINTR, sk_sendall(x.a, x.data, x.len, 0, &nsent));
     assert_int_equal(nsent, 11);
     assert_int_equal(stop.calls, 1);
-    SK_OK(sk_close(a));
-    finish_reader(r, data, 11);
-    sk_socket_free(a);
-    sk_socket_free(b);
-    free(data);
+    SK_OK(sk_close(x.a));
+    finish_sending(&x, 11);
 }
 
 /* ---- a retry gets only the time that is left -------------------------------- */
@@ -688,43 +682,28 @@ static void test_recv_times_out_on_the_first_deadline(void **state)
 
 static void test_sendall_retry_gets_time_left(void **state)
 {
-    const size_t len = 50000;
-    unsigned char *data = sk_test_pattern(len);
-    sk_socket *a, *b;
-    reader *r;
+    sending x;
     size_t nsent = 0;
     (void)state;
-    SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
-    SK_OK(sk_settimeout(a, 2.0));
-    target = sk_fileno(a);
-    r = start_reader(sk_fileno(b), len);
+    start_sending(&x, 50000, 2.0);
     INJECT(send, K_SHORT, 0, 10);
     INJECT(send, K_EINTR, 300, 0);
-    SK_OK(sk_sendall(a, data, len, 0, &nsent));
-    assert_int_equal(nsent, len);
+    SK_OK(sk_sendall(x.a, x.data, x.len, 0, &nsent));
+    assert_int_equal(nsent, x.len);
     assert_time_left(retry_limit(FN_send, 1), 2.0, 0.3);
-    finish_reader(r, data, len);
-    sk_socket_free(a);
-    sk_socket_free(b);
-    free(data);
+    finish_sending(&x, x.len);
 }
 
 /* Every chunk of a sendall spends the same budget: two stalled 1-byte
  * sends use up a 0.5 s timeout, and sendall stops there. */
 static void test_sendall_deadline_spans_chunks(void **state)
 {
-    const size_t len = 64;
-    unsigned char *data = sk_test_pattern(len);
-    sk_socket *a, *b;
-    reader *r;
+    sending x;
     size_t nsent = 0;
     (void)state;
-    SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
-    SK_OK(sk_settimeout(a, 0.5));
-    target = sk_fileno(a);
-    r = start_reader(sk_fileno(b), len);
+    start_sending(&x, 64, 0.5);
     INJECT_N(send, K_SHORT, 300, 1, 2);
-    SK_FAILS(ETIMEDOUT, sk_sendall(a, data, len, 0, &nsent));
+    SK_FAILS(ETIMEDOUT, sk_sendall(x.a, x.data, x.len, 0, &nsent));
     assert_int_equal(nsent, 2);
     assert_int_equal(count(FN_send), 2);
     /* the second send was armed with what was left of the 0.5 s */
@@ -732,11 +711,8 @@ static void test_sendall_deadline_spans_chunks(void **state)
         if (events[i].fn == FN_send && ++sends == 2 && !events[i].nonblock)
             assert_time_left(events[i].armed, 0.5, 0.3);
     }
-    SK_OK(sk_close(a));
-    finish_reader(r, data, 2);
-    sk_socket_free(a);
-    sk_socket_free(b);
-    free(data);
+    SK_OK(sk_close(x.a));
+    finish_sending(&x, 2);
 }
 
 static void test_accept_retry_gets_time_left(void **state)
