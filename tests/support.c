@@ -14,13 +14,40 @@
 #include <time.h>
 #include <unistd.h>
 
+const char *sk_test_loopback(int family)
+{
+    return family == SK_AF_INET6 ? "::1" : "127.0.0.1";
+}
+
+sk_socket *sk_test_socket(int family, int type)
+{
+    sk_socket *s = NULL;
+    SK_OK(sk_socket_new(family, type, 0, &s));
+    return s;
+}
+
+void sk_test_recv_exactly(sk_socket *s, const void *want, size_t len)
+{
+    unsigned char *buf = malloc(len ? len : 1);
+    size_t got = 0, n = 0;
+    assert_non_null(buf);
+    while (got < len) {
+        SK_OK(sk_recv(s, buf + got, len - got, 0, &n));
+        if (n == 0)
+            fail_msg("EOF after %zu of %zu bytes", got, len);
+        got += n;
+    }
+    assert_memory_equal(buf, want, len);
+    free(buf);
+}
+
 sk_socket *sk_test_listener(int family, int *port)
 {
     sk_socket *l = NULL;
     sk_addr a;
     SK_OK(sk_socket_new(family, SK_SOCK_STREAM, 0, &l));
     SK_OK(sk_setsockopt_int(l, SK_SOL_SOCKET, SK_SO_REUSEADDR, 1));
-    SK_OK(sk_bind(l, family == SK_AF_INET6 ? "::1" : "127.0.0.1", 0));
+    SK_OK(sk_bind(l, sk_test_loopback(family), 0));
     SK_OK(sk_listen(l, 16));
     SK_OK(sk_getsockname(l, &a));
     *port = a.port;
@@ -32,7 +59,7 @@ void sk_test_tcp_pair(int family, sk_socket **client, sk_socket **server)
     int port = 0;
     sk_socket *l = sk_test_listener(family, &port);
     SK_OK(sk_socket_new(family, SK_SOCK_STREAM, 0, client));
-    SK_OK(sk_connect(*client, family == SK_AF_INET6 ? "::1" : "127.0.0.1", port));
+    SK_OK(sk_connect(*client, sk_test_loopback(family), port));
     SK_OK(sk_accept(l, server, NULL));
     sk_socket_free(l);
 }

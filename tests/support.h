@@ -30,6 +30,17 @@
                      sk_errname(sk_rc_), #code);                            \
     } while (0)
 
+/* The loopback host of `family`: "::1" for SK_AF_INET6, else "127.0.0.1". */
+const char *sk_test_loopback(int family);
+
+/* A new socket, asserting sk_socket_new succeeded. */
+sk_socket *sk_test_socket(int family, int type);
+
+/* Receives exactly len bytes from s and checks they equal `want`; EOF before
+ * that fails. Leaves s's mode alone: put it in timeout mode first if the
+ * bytes might never come. */
+void sk_test_recv_exactly(sk_socket *s, const void *want, size_t len);
+
 /* A listening socket of `family` (SK_AF_INET or SK_AF_INET6) on an ephemeral
  * loopback port; *port receives the port. */
 sk_socket *sk_test_listener(int family, int *port);

@@ -12,13 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static sk_socket *new_socket(int family, int type)
-{
-    sk_socket *s = NULL;
-    SK_OK(sk_socket_new(family, type, 0, &s));
-    return s;
-}
-
 static sk_addr name_of(const sk_socket *s)
 {
     sk_addr a;
@@ -41,7 +34,7 @@ static void assert_still_unbound_and_usable(sk_socket *s)
 static void test_bind_reports_numeric_host_and_port(void **state)
 {
     (void)state;
-    sk_socket *s = new_socket(SK_AF_INET, SK_SOCK_STREAM);
+    sk_socket *s = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     SK_OK(sk_bind(s, "127.0.0.1", 0));
     sk_addr a = name_of(s);
     assert_int_equal(a.family, SK_AF_INET);
@@ -51,7 +44,7 @@ static void test_bind_reports_numeric_host_and_port(void **state)
 
     static const char *v6_forms[] = {"::1", "[::1]", "0:0:0:0:0:0:0:1"};
     for (size_t i = 0; i < 3; i++) {
-        s = new_socket(SK_AF_INET6, SK_SOCK_DGRAM);
+        s = sk_test_socket(SK_AF_INET6, SK_SOCK_DGRAM);
         SK_OK(sk_bind(s, v6_forms[i], 0));
         a = name_of(s);
         assert_int_equal(a.family, SK_AF_INET6);
@@ -67,12 +60,12 @@ static void test_bind_explicit_port(void **state)
 {
     (void)state;
     /* A port just freed by an unconnected socket can be bound again. */
-    sk_socket *probe = new_socket(SK_AF_INET, SK_SOCK_STREAM);
+    sk_socket *probe = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     SK_OK(sk_bind(probe, "127.0.0.1", 0));
     int port = name_of(probe).port;
     sk_socket_free(probe);
 
-    sk_socket *s = new_socket(SK_AF_INET, SK_SOCK_STREAM);
+    sk_socket *s = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     SK_OK(sk_bind(s, "127.0.0.1", port));
     assert_int_equal(name_of(s).port, port);
     sk_socket_free(s);
@@ -83,14 +76,14 @@ static void test_bind_any_address(void **state)
     (void)state;
     static const char *any[] = {NULL, ""};
     for (size_t i = 0; i < 2; i++) {
-        sk_socket *s = new_socket(SK_AF_INET, SK_SOCK_DGRAM);
+        sk_socket *s = sk_test_socket(SK_AF_INET, SK_SOCK_DGRAM);
         SK_OK(sk_bind(s, any[i], 0));
         sk_addr a = name_of(s);
         assert_string_equal(a.host, "0.0.0.0");
         assert_true(a.port > 0);
         sk_socket_free(s);
 
-        s = new_socket(SK_AF_INET6, SK_SOCK_DGRAM);
+        s = sk_test_socket(SK_AF_INET6, SK_SOCK_DGRAM);
         SK_OK(sk_bind(s, any[i], 0));
         a = name_of(s);
         assert_string_equal(a.host, "::");
@@ -102,7 +95,7 @@ static void test_bind_any_address(void **state)
 static void test_unbound_name(void **state)
 {
     (void)state;
-    sk_socket *s = new_socket(SK_AF_INET, SK_SOCK_STREAM);
+    sk_socket *s = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     sk_addr a = name_of(s);
     assert_int_equal(a.family, SK_AF_INET);
     assert_string_equal(a.host, "0.0.0.0");
@@ -113,7 +106,7 @@ static void test_unbound_name(void **state)
 static void test_ipv4_on_inet6_socket_is_mapped(void **state)
 {
     (void)state;
-    sk_socket *s = new_socket(SK_AF_INET6, SK_SOCK_STREAM);
+    sk_socket *s = sk_test_socket(SK_AF_INET6, SK_SOCK_STREAM);
     SK_OK(sk_bind(s, "127.0.0.1", 0));
     sk_addr a = name_of(s);
     assert_int_equal(a.family, SK_AF_INET6);
@@ -122,7 +115,7 @@ static void test_ipv4_on_inet6_socket_is_mapped(void **state)
 
     int port = 0;
     sk_socket *l = sk_test_listener(SK_AF_INET, &port);
-    sk_socket *c = new_socket(SK_AF_INET6, SK_SOCK_STREAM);
+    sk_socket *c = sk_test_socket(SK_AF_INET6, SK_SOCK_STREAM);
     SK_OK(sk_connect(c, "127.0.0.1", port));
     sk_addr p;
     SK_OK(sk_getpeername(c, &p));
@@ -135,14 +128,14 @@ static void test_ipv4_on_inet6_socket_is_mapped(void **state)
 static void test_names_resolve(void **state)
 {
     (void)state;
-    sk_socket *s = new_socket(SK_AF_INET, SK_SOCK_STREAM);
+    sk_socket *s = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     SK_OK(sk_bind(s, "localhost", 0));
     assert_string_equal(name_of(s).host, "127.0.0.1");
     sk_socket_free(s);
 
     int port = 0;
     sk_socket *l = sk_test_listener(SK_AF_INET, &port);
-    sk_socket *c = new_socket(SK_AF_INET, SK_SOCK_STREAM);
+    sk_socket *c = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     SK_OK(sk_connect(c, "localhost", port));
     sk_addr p;
     SK_OK(sk_getpeername(c, &p));
@@ -160,7 +153,7 @@ static void test_ports_out_of_range(void **state)
     for (size_t f = 0; f < 2; f++)
         for (size_t i = 0; i < 4; i++) {
             const char *host = fams[f] == SK_AF_INET6 ? "::1" : "127.0.0.1";
-            sk_socket *s = new_socket(fams[f], SK_SOCK_STREAM);
+            sk_socket *s = sk_test_socket(fams[f], SK_SOCK_STREAM);
             SK_FAILS(EINVAL, sk_bind(s, host, bad[i]));
             SK_FAILS(EINVAL, sk_connect(s, host, bad[i]));
             SK_FAILS(EINVAL, sk_connect_ex(s, host, bad[i]));
@@ -169,7 +162,7 @@ static void test_ports_out_of_range(void **state)
         }
 
     /* 65535 is in range: whatever happens, it is not a parse error. */
-    sk_socket *s = new_socket(SK_AF_INET, SK_SOCK_STREAM);
+    sk_socket *s = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     int rc = sk_connect(s, "127.0.0.1", 65535);
     if (rc == EINVAL)
         fail_msg("port 65535 rejected as out of range");
@@ -183,7 +176,7 @@ static void test_malformed_hosts(void **state)
     static const int fams[] = {SK_AF_INET, SK_AF_INET6};
     for (size_t f = 0; f < 2; f++)
         for (size_t i = 0; i < 4; i++) {
-            sk_socket *s = new_socket(fams[f], SK_SOCK_STREAM);
+            sk_socket *s = sk_test_socket(fams[f], SK_SOCK_STREAM);
             int rc = sk_bind(s, bad[i], 0);
             if (rc != EINVAL)
                 fail_msg("bind(\"%s\") on family %d gave %d (%s), expected EINVAL",
@@ -281,7 +274,7 @@ static void test_overlong_host_name(void **state)
     char host[1200];
     memset(host, 'a', sizeof host);
     memcpy(host + sizeof host - 9, ".invalid", 9);
-    sk_socket *s = new_socket(SK_AF_INET, SK_SOCK_STREAM);
+    sk_socket *s = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     int rc = sk_bind(s, host, 0);
     assert_int_not_equal(rc, 0);
     assert_non_null(sk_last_error());
@@ -297,7 +290,7 @@ static void test_ipv6_scope_suffix_on_loopback(void **state)
      * name comes back unscoped); the netns test below covers link-local. */
     static const char *forms[] = {"::1%1", "::1%lo", "[::1%lo]"};
     for (size_t i = 0; i < 3; i++) {
-        sk_socket *s = new_socket(SK_AF_INET6, SK_SOCK_DGRAM);
+        sk_socket *s = sk_test_socket(SK_AF_INET6, SK_SOCK_DGRAM);
         int rc = sk_bind(s, forms[i], 0);
         if (rc != 0)
             fail_msg("bind(\"%s\") gave %d (%s): %s", forms[i], rc,
@@ -309,7 +302,7 @@ static void test_ipv6_scope_suffix_on_loopback(void **state)
 
     int port = 0;
     sk_socket *l = sk_test_listener(SK_AF_INET6, &port);
-    sk_socket *c = new_socket(SK_AF_INET6, SK_SOCK_STREAM);
+    sk_socket *c = sk_test_socket(SK_AF_INET6, SK_SOCK_STREAM);
     SK_OK(sk_connect(c, "::1%lo", port));
     sk_socket *conn = NULL;
     SK_OK(sk_accept(l, &conn, NULL));
@@ -402,7 +395,7 @@ static void test_peer_addresses(void **state)
     for (size_t f = 0; f < 2; f++) {
         int port = 0;
         sk_socket *l = sk_test_listener(fams[f], &port);
-        sk_socket *c = new_socket(fams[f], SK_SOCK_STREAM);
+        sk_socket *c = sk_test_socket(fams[f], SK_SOCK_STREAM);
         sk_addr p, peer, mine;
 
         memset(&p, 0x5a, sizeof p);
@@ -436,11 +429,11 @@ static void test_peer_addresses(void **state)
 static void test_address_in_use(void **state)
 {
     (void)state;
-    sk_socket *a = new_socket(SK_AF_INET, SK_SOCK_STREAM);
+    sk_socket *a = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     SK_OK(sk_bind(a, "127.0.0.1", 0));
     SK_OK(sk_listen(a, 1));
     int port = name_of(a).port;
-    sk_socket *b = new_socket(SK_AF_INET, SK_SOCK_STREAM);
+    sk_socket *b = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     SK_FAILS(EADDRINUSE, sk_bind(b, "127.0.0.1", port));
     assert_non_null(strstr(sk_last_error(), "bind"));
     assert_still_unbound_and_usable(b);

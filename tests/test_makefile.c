@@ -33,18 +33,8 @@ static size_t peer_pending(sk_socket *peer, void *buf, size_t len)
  * byte fails instead of hanging). */
 static void peer_expect(sk_socket *peer, const void *expect, size_t len)
 {
-    unsigned char *buf = malloc(len ? len : 1);
-    size_t got = 0, n = 0;
-    assert_non_null(buf);
     SK_OK(sk_settimeout(peer, SANITY_BOUND));
-    while (got < len) {
-        SK_OK(sk_recv(peer, buf + got, len - got, 0, &n));
-        if (n == 0)
-            fail_msg("EOF after %zu of %zu bytes", got, len);
-        got += n;
-    }
-    assert_memory_equal(buf, expect, len);
-    free(buf);
+    sk_test_recv_exactly(peer, expect, len);
 }
 
 typedef struct {

@@ -13,13 +13,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static sk_socket *new_socket(int family, int type)
-{
-    sk_socket *s = NULL;
-    SK_OK(sk_socket_new(family, type, 0, &s));
-    return s;
-}
-
 static int get_int(const sk_socket *s, int level, int opt)
 {
     int v = -12345;
@@ -30,7 +23,7 @@ static int get_int(const sk_socket *s, int level, int opt)
 static void test_int_options_round_trip(void **state)
 {
     (void)state;
-    sk_socket *t = new_socket(SK_AF_INET, SK_SOCK_STREAM);
+    sk_socket *t = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     static const struct { int level, opt; } flags[] = {
         {SK_SOL_SOCKET, SK_SO_REUSEADDR}, {SK_SOL_SOCKET, SK_SO_REUSEPORT},
         {SK_SOL_SOCKET, SK_SO_KEEPALIVE}, {SK_IPPROTO_TCP, SK_TCP_NODELAY},
@@ -54,7 +47,7 @@ static void test_int_options_round_trip(void **state)
     assert_int_equal(get_int(t, SK_SOL_SOCKET, SK_SO_ERROR), 0);
     sk_socket_free(t);
 
-    sk_socket *u = new_socket(SK_AF_INET6, SK_SOCK_DGRAM);
+    sk_socket *u = sk_test_socket(SK_AF_INET6, SK_SOCK_DGRAM);
     assert_int_equal(get_int(u, SK_SOL_SOCKET, SK_SO_TYPE), SK_SOCK_DGRAM);
     SK_OK(sk_setsockopt_int(u, SK_SOL_SOCKET, SK_SO_BROADCAST, 1));
     assert_int_not_equal(get_int(u, SK_SOL_SOCKET, SK_SO_BROADCAST), 0);
@@ -72,7 +65,7 @@ static void test_so_error_reports_pending_error(void **state)
     /* A datagram to UDP port 1 on loopback (nobody serves it) comes back as
      * ICMP unreachable, which the kernel parks in SO_ERROR; reading it
      * clears it. */
-    sk_socket *c = new_socket(SK_AF_INET, SK_SOCK_DGRAM);
+    sk_socket *c = sk_test_socket(SK_AF_INET, SK_SOCK_DGRAM);
     SK_OK(sk_connect(c, "127.0.0.1", 1));
     assert_int_equal(get_int(c, SK_SOL_SOCKET, SK_SO_ERROR), 0);
     size_t n = 0;
@@ -87,7 +80,7 @@ static void test_so_error_reports_pending_error(void **state)
 static void test_kernel_rejected_values(void **state)
 {
     (void)state;
-    sk_socket *t = new_socket(SK_AF_INET, SK_SOCK_DGRAM);
+    sk_socket *t = sk_test_socket(SK_AF_INET, SK_SOCK_DGRAM);
     SK_OK(sk_setsockopt_int(t, SK_IPPROTO_IP, SK_IP_TTL, 42));
     SK_FAILS(EINVAL, sk_setsockopt_int(t, SK_IPPROTO_IP, SK_IP_TTL, 0));
     SK_FAILS(EINVAL, sk_setsockopt_int(t, SK_IPPROTO_IP, SK_IP_TTL, 256));
@@ -98,7 +91,7 @@ static void test_kernel_rejected_values(void **state)
 static void test_unknown_options(void **state)
 {
     (void)state;
-    sk_socket *t = new_socket(SK_AF_INET, SK_SOCK_STREAM);
+    sk_socket *t = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     int v = 77;
     SK_FAILS(ENOPROTOOPT, sk_setsockopt_int(t, SK_SOL_SOCKET, 9999, 1));
     assert_non_null(strstr(sk_last_error(), "setsockopt"));
@@ -118,7 +111,7 @@ static void test_unknown_options(void **state)
 static void test_bytes_options(void **state)
 {
     (void)state;
-    sk_socket *t = new_socket(SK_AF_INET, SK_SOCK_STREAM);
+    sk_socket *t = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     struct linger lg = {1, 5}, back;
     SK_OK(sk_setsockopt(t, SK_SOL_SOCKET, SK_SO_LINGER, &lg, sizeof lg));
     size_t len = sizeof back;
@@ -158,7 +151,7 @@ static void test_bytes_options(void **state)
 static void test_getsockopt_capacity(void **state)
 {
     (void)state;
-    sk_socket *t = new_socket(SK_AF_INET, SK_SOCK_STREAM);
+    sk_socket *t = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     SK_OK(sk_setsockopt_int(t, SK_IPPROTO_IP, SK_IP_TTL, 0x41));
     unsigned char buf[16];
     size_t len;

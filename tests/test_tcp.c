@@ -11,32 +11,6 @@
 #include <sys/socket.h>
 #include <time.h>
 
-static const char *loopback(int family)
-{
-    return family == SK_AF_INET6 ? "::1" : "127.0.0.1";
-}
-
-static sk_socket *new_tcp(int family)
-{
-    sk_socket *s = NULL;
-    SK_OK(sk_socket_new(family, SK_SOCK_STREAM, 0, &s));
-    return s;
-}
-
-static void recv_exactly(sk_socket *s, const char *want, size_t len)
-{
-    char buf[256];
-    size_t got = 0, n = 0;
-    assert_true(len <= sizeof buf);
-    while (got < len) {
-        SK_OK(sk_recv(s, buf + got, len - got, 0, &n));
-        if (n == 0)
-            fail_msg("EOF after %zu of %zu bytes", got, len);
-        got += n;
-    }
-    assert_memory_equal(buf, want, len);
-}
-
 static void test_roundtrip(void **state)
 {
     (void)state;
@@ -47,13 +21,13 @@ static void test_roundtrip(void **state)
         sk_test_tcp_pair(fams[f], &c, &s);
         SK_OK(sk_send(c, "hello", 5, 0, &n));
         assert_int_equal(n, 5);
-        recv_exactly(s, "hello", 5);
+        sk_test_recv_exactly(s, "hello", 5);
         n = 99;
         SK_OK(sk_sendall(s, "world!", 6, 0, &n));
         assert_int_equal(n, 6);
-        recv_exactly(c, "world!", 6);
+        sk_test_recv_exactly(c, "world!", 6);
         SK_OK(sk_sendall(c, "nsent may be NULL", 17, 0, NULL));
-        recv_exactly(s, "nsent may be NULL", 17);
+        sk_test_recv_exactly(s, "nsent may be NULL", 17);
         n = 99;
         SK_OK(sk_send(c, NULL, 0, 0, &n));
         assert_int_equal(n, 0);
@@ -72,22 +46,22 @@ static void test_accept_reports_peer(void **state)
     for (size_t f = 0; f < 2; f++) {
         int port = 0;
         sk_socket *l = sk_test_listener(fams[f], &port);
-        sk_socket *c1 = new_tcp(fams[f]), *c2 = new_tcp(fams[f]);
+        sk_socket *c1 = sk_test_socket(fams[f], SK_SOCK_STREAM), *c2 = sk_test_socket(fams[f], SK_SOCK_STREAM);
         sk_socket *a1 = NULL, *a2 = NULL;
         sk_addr peer, mine;
-        SK_OK(sk_connect(c1, loopback(fams[f]), port));
-        SK_OK(sk_connect(c2, loopback(fams[f]), port));
+        SK_OK(sk_connect(c1, sk_test_loopback(fams[f]), port));
+        SK_OK(sk_connect(c2, sk_test_loopback(fams[f]), port));
         memset(&peer, 0, sizeof peer);
         SK_OK(sk_accept(l, &a1, &peer));
         SK_OK(sk_getsockname(c1, &mine));
         assert_int_equal(peer.family, fams[f]);
-        assert_string_equal(peer.host, loopback(fams[f]));
+        assert_string_equal(peer.host, sk_test_loopback(fams[f]));
         assert_int_equal(peer.port, mine.port);
         SK_OK(sk_accept(l, &a2, NULL)); /* peer may be NULL */
         assert_int_equal(sk_family(a2), fams[f]);
         assert_int_equal(sk_type(a2), SK_SOCK_STREAM);
         SK_OK(sk_sendall(c2, "2", 1, 0, NULL));
-        recv_exactly(a2, "2", 1);
+        sk_test_recv_exactly(a2, "2", 1);
         sk_socket_free(a1);
         sk_socket_free(a2);
         sk_socket_free(c1);
@@ -99,7 +73,7 @@ static void test_accept_reports_peer(void **state)
 static void test_connect_refused(void **state)
 {
     (void)state;
-    sk_socket *c = new_tcp(SK_AF_INET);
+    sk_socket *c = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     /* Nothing listens on port 1 of loopback: the kernel answers RST. */
     SK_FAILS(ECONNREFUSED, sk_connect(c, "127.0.0.1", 1));
     assert_string_equal(sk_last_error(), "connect 127.0.0.1:1: Connection refused");
@@ -114,12 +88,12 @@ static void test_connect_refused(void **state)
     sk_socket *a = NULL;
     SK_OK(sk_accept(l, &a, NULL));
     SK_OK(sk_sendall(c, "ok", 2, 0, NULL));
-    recv_exactly(a, "ok", 2);
+    sk_test_recv_exactly(a, "ok", 2);
     sk_socket_free(a);
     sk_socket_free(l);
     sk_socket_free(c);
 
-    c = new_tcp(SK_AF_INET6);
+    c = sk_test_socket(SK_AF_INET6, SK_SOCK_STREAM);
     SK_FAILS(ECONNREFUSED, sk_connect(c, "::1", 1));
     if (!strstr(sk_last_error(), "[::1]:1"))
         fail_msg("last error \"%s\" does not name [::1]:1", sk_last_error());
@@ -131,7 +105,7 @@ static void test_connect_ex_returns_connect_result(void **state)
     (void)state;
     int port = 0;
     sk_socket *l = sk_test_listener(SK_AF_INET, &port);
-    sk_socket *c = new_tcp(SK_AF_INET);
+    sk_socket *c = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     assert_int_equal(sk_connect_ex(c, "127.0.0.1", port), 0);
     sk_socket *a = NULL;
     SK_OK(sk_accept(l, &a, NULL));
@@ -140,7 +114,7 @@ static void test_connect_ex_returns_connect_result(void **state)
     assert_int_equal(sk_connect_ex(c, "127.0.0.1", port), EISCONN);
     /* ... changed nothing. */
     SK_OK(sk_sendall(c, "still", 5, 0, NULL));
-    recv_exactly(a, "still", 5);
+    sk_test_recv_exactly(a, "still", 5);
     sk_socket_free(a);
     sk_socket_free(c);
     sk_socket_free(l);
@@ -155,7 +129,7 @@ static void test_recv_at_eof(void **state)
     sk_test_tcp_pair(SK_AF_INET, &c, &s);
     SK_OK(sk_sendall(s, "last", 4, 0, NULL));
     SK_OK(sk_close(s));
-    recv_exactly(c, "last", 4);
+    sk_test_recv_exactly(c, "last", 4);
     SK_OK(sk_recv(c, buf, sizeof buf, 0, &n));
     assert_int_equal(n, 0);
     n = 99;
@@ -178,7 +152,7 @@ static void test_recv_zero_length(void **state)
     SK_OK(sk_sendall(c, "abc", 3, 0, NULL));
     SK_OK(sk_recv(s, NULL, 0, 0, &n));
     assert_int_equal(n, 0);
-    recv_exactly(s, "abc", 3); /* nothing was consumed */
+    sk_test_recv_exactly(s, "abc", 3); /* nothing was consumed */
     sk_socket_free(c);
     sk_socket_free(s);
 }
@@ -194,7 +168,7 @@ static void test_partial_reads_keep_order(void **state)
     SK_OK(sk_recv(s, buf, 4, SK_MSG_WAITALL, &n));
     assert_int_equal(n, 4);
     assert_memory_equal(buf, "0123", 4);
-    recv_exactly(s, "456789", 6);
+    sk_test_recv_exactly(s, "456789", 6);
     sk_socket_free(c);
     sk_socket_free(s);
 }
@@ -215,7 +189,7 @@ static void test_recv_flags(void **state)
     SK_OK(sk_recv(s, buf, 4, SK_MSG_PEEK | SK_MSG_WAITALL, &n));
     assert_int_equal(n, 4);
     assert_memory_equal(buf, "peek", 4);
-    recv_exactly(s, "peek", 4);
+    sk_test_recv_exactly(s, "peek", 4);
 
     /* MSG_WAITALL gathers two separate sends. */
     SK_OK(sk_sendall(c, "ab", 2, 0, NULL));
@@ -305,16 +279,16 @@ static void test_shutdown(void **state)
     SK_FAILS(EINVAL, sk_shutdown(c, -1));
     /* A bad `how` changed nothing: both directions still work. */
     SK_OK(sk_sendall(c, "a", 1, 0, NULL));
-    recv_exactly(s, "a", 1);
+    sk_test_recv_exactly(s, "a", 1);
     SK_OK(sk_sendall(s, "b", 1, 0, NULL));
-    recv_exactly(c, "b", 1);
+    sk_test_recv_exactly(c, "b", 1);
 
     /* Half close: the peer sees EOF but can still answer. */
     SK_OK(sk_shutdown(c, SK_SHUT_WR));
     SK_OK(sk_recv(s, buf, sizeof buf, 0, &n));
     assert_int_equal(n, 0);
     SK_OK(sk_sendall(s, "reply", 5, 0, NULL));
-    recv_exactly(c, "reply", 5);
+    sk_test_recv_exactly(c, "reply", 5);
 
     /* Shutting the read side: reads see EOF at once. */
     SK_OK(sk_shutdown(c, SK_SHUT_RD));
@@ -333,7 +307,7 @@ static void test_shutdown(void **state)
     sk_socket_free(c);
     sk_socket_free(s);
 
-    sk_socket *u = new_tcp(SK_AF_INET);
+    sk_socket *u = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     SK_FAILS(ENOTCONN, sk_shutdown(u, SK_SHUT_RDWR));
     sk_socket_free(u);
 }
@@ -341,7 +315,7 @@ static void test_shutdown(void **state)
 static void test_unconnected_data_calls(void **state)
 {
     (void)state;
-    sk_socket *u = new_tcp(SK_AF_INET);
+    sk_socket *u = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     char buf[4];
     size_t n = 99;
     SK_FAILS(ENOTCONN, sk_recv(u, buf, sizeof buf, 0, &n));
@@ -362,7 +336,7 @@ static void test_listen_and_accept_errors(void **state)
     SK_FAILS(EOPNOTSUPP, sk_listen(d, 1));
     sk_socket_free(d);
 
-    sk_socket *t = new_tcp(SK_AF_INET), *conn = (sk_socket *)1;
+    sk_socket *t = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM), *conn = (sk_socket *)1;
     SK_OK(sk_bind(t, "127.0.0.1", 0));
     SK_FAILS(EINVAL, sk_accept(t, &conn, NULL)); /* not listening */
     assert_ptr_equal(conn, (sk_socket *)1);
@@ -372,12 +346,12 @@ static void test_listen_and_accept_errors(void **state)
     sk_addr me;
     SK_OK(sk_getsockname(t, &me));
     SK_FAILS(EINVAL, sk_accept(t, NULL, NULL));
-    sk_socket *c = new_tcp(SK_AF_INET);
+    sk_socket *c = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     SK_OK(sk_connect(c, "127.0.0.1", me.port));
     conn = NULL;
     SK_OK(sk_accept(t, &conn, NULL));
     SK_OK(sk_sendall(conn, "hi", 2, 0, NULL));
-    recv_exactly(c, "hi", 2);
+    sk_test_recv_exactly(c, "hi", 2);
     SK_OK(sk_listen(t, SK_SOMAXCONN)); /* listening again just resizes */
     sk_socket_free(conn);
     sk_socket_free(c);
@@ -459,7 +433,7 @@ static void test_listen_address_in_use(void **state)
 {
     (void)state;
     /* SO_REUSEADDR lets two sockets bind one port, but only one may listen. */
-    sk_socket *a = new_tcp(SK_AF_INET), *b = new_tcp(SK_AF_INET);
+    sk_socket *a = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM), *b = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     SK_OK(sk_setsockopt_int(a, SK_SOL_SOCKET, SK_SO_REUSEADDR, 1));
     SK_OK(sk_setsockopt_int(b, SK_SOL_SOCKET, SK_SO_REUSEADDR, 1));
     SK_OK(sk_bind(a, "127.0.0.1", 0));
@@ -470,7 +444,7 @@ static void test_listen_address_in_use(void **state)
     SK_FAILS(EADDRINUSE, sk_listen(b, 4));
     assert_non_null(strstr(sk_last_error(), "listen"));
     /* The first listener is unaffected. */
-    sk_socket *c = new_tcp(SK_AF_INET), *conn = NULL;
+    sk_socket *c = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM), *conn = NULL;
     SK_OK(sk_connect(c, "127.0.0.1", me.port));
     SK_OK(sk_accept(a, &conn, NULL));
     sk_socket_free(conn);
@@ -505,7 +479,7 @@ static void test_accepted_socket_is_blocking_after_listener_timeout(void **state
     SK_OK(sk_settimeout(l, 0.2));
     sk_socket *conn = NULL;
     SK_FAILS(ETIMEDOUT, sk_accept(l, &conn, NULL));
-    sk_socket *c = new_tcp(SK_AF_INET);
+    sk_socket *c = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
     SK_OK(sk_connect(c, "127.0.0.1", port));
     SK_OK(sk_accept(l, &conn, NULL));
     double t = 0;

@@ -7,11 +7,6 @@
 #include <string.h>
 #include <sys/socket.h>
 
-static const char *loopback(int family)
-{
-    return family == SK_AF_INET6 ? "::1" : "127.0.0.1";
-}
-
 /* A UDP socket bound to `host`:0; *port gets the port. Receivers get a
  * timeout so that a lost datagram fails the test instead of hanging it. */
 static sk_socket *udp_bound(int family, const char *host, int *port)
@@ -33,19 +28,19 @@ static void test_sendto_recvfrom_addresses(void **state)
     static const int fams[] = {SK_AF_INET, SK_AF_INET6};
     for (size_t f = 0; f < 2; f++) {
         int rport = 0, sport = 0;
-        sk_socket *r = udp_bound(fams[f], loopback(fams[f]), &rport);
-        sk_socket *s = udp_bound(fams[f], loopback(fams[f]), &sport);
+        sk_socket *r = udp_bound(fams[f], sk_test_loopback(fams[f]), &rport);
+        sk_socket *s = udp_bound(fams[f], sk_test_loopback(fams[f]), &sport);
         char buf[32];
         size_t n = 0;
         sk_addr from;
-        SK_OK(sk_sendto(s, "datagram", 8, 0, loopback(fams[f]), rport, &n));
+        SK_OK(sk_sendto(s, "datagram", 8, 0, sk_test_loopback(fams[f]), rport, &n));
         assert_int_equal(n, 8);
         memset(&from, 0x44, sizeof from);
         SK_OK(sk_recvfrom(r, buf, sizeof buf, 0, &n, &from));
         assert_int_equal(n, 8);
         assert_memory_equal(buf, "datagram", 8);
         assert_int_equal(from.family, fams[f]);
-        assert_string_equal(from.host, loopback(fams[f]));
+        assert_string_equal(from.host, sk_test_loopback(fams[f]));
         assert_int_equal(from.port, sport);
 
         /* And back, to the address that recvfrom reported. */

@@ -14,13 +14,6 @@
 
 #define SUN_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path))
 
-static sk_socket *new_unix(int type)
-{
-    sk_socket *s = NULL;
-    SK_OK(sk_socket_new(SK_AF_UNIX, type, 0, &s));
-    return s;
-}
-
 /* A private copy: sk_test_unix_path reuses one buffer. */
 static char *unix_path(const char *name)
 {
@@ -68,27 +61,14 @@ static socklen_t raw_abstract(struct sockaddr_un *sa, const char *at_name, int p
                   : (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
 }
 
-static void recv_exactly(sk_socket *s, const char *want, size_t len)
-{
-    char buf[64];
-    size_t got = 0, n = 0;
-    while (got < len) {
-        SK_OK(sk_recv(s, buf + got, len - got, 0, &n));
-        if (n == 0)
-            fail_msg("EOF after %zu of %zu bytes", got, len);
-        got += n;
-    }
-    assert_memory_equal(buf, want, len);
-}
-
 /* listener on `host`, connected client, accepted server. */
 static void stream_pair(const char *host, sk_socket **l, sk_socket **c, sk_socket **a,
                         sk_addr *peer)
 {
-    *l = new_unix(SK_SOCK_STREAM);
+    *l = sk_test_socket(SK_AF_UNIX, SK_SOCK_STREAM);
     SK_OK(sk_bind(*l, host, 0));
     SK_OK(sk_listen(*l, 4));
-    *c = new_unix(SK_SOCK_STREAM);
+    *c = sk_test_socket(SK_AF_UNIX, SK_SOCK_STREAM);
     SK_OK(sk_connect(*c, host, 0));
     SK_OK(sk_accept(*l, a, peer));
 }
@@ -120,9 +100,9 @@ static void test_stream_over_path(void **state)
     assert_string_equal(x.host, "");
 
     SK_OK(sk_sendall(c, "to server", 9, 0, NULL));
-    recv_exactly(a, "to server", 9);
+    sk_test_recv_exactly(a, "to server", 9);
     SK_OK(sk_sendall(a, "to client", 9, 0, NULL));
-    recv_exactly(c, "to client", 9);
+    sk_test_recv_exactly(c, "to client", 9);
     sk_socket_free(a);
     sk_socket_free(c);
     sk_socket_free(l);
@@ -133,7 +113,7 @@ static void test_host_and_port_rules(void **state)
 {
     (void)state;
     char *path = unix_path("rules.sock");
-    sk_socket *s = new_unix(SK_SOCK_STREAM);
+    sk_socket *s = sk_test_socket(SK_AF_UNIX, SK_SOCK_STREAM);
     SK_FAILS(EINVAL, sk_bind(s, NULL, 0));
     SK_FAILS(EINVAL, sk_bind(s, path, 1));
     SK_FAILS(EINVAL, sk_bind(s, path, -1));
@@ -161,7 +141,7 @@ static void test_path_of_exactly_sun_path_size(void **state)
     SK_OK(sk_getpeername(c, &x));
     assert_string_equal(x.host, path);
     SK_OK(sk_sendall(c, "long", 4, 0, NULL));
-    recv_exactly(a, "long", 4);
+    sk_test_recv_exactly(a, "long", 4);
     sk_socket_free(a);
     sk_socket_free(c);
     sk_socket_free(l);
@@ -174,7 +154,7 @@ static void test_path_longer_than_sun_path(void **state)
     (void)state;
     char *path = path_of_length(SUN_PATH_MAX + 1);
     char *huge = path_of_length(SUN_PATH_MAX + 400);
-    sk_socket *s = new_unix(SK_SOCK_DGRAM);
+    sk_socket *s = sk_test_socket(SK_AF_UNIX, SK_SOCK_DGRAM);
     size_t n = 77;
     SK_FAILS(ENAMETOOLONG, sk_bind(s, path, 0));
     SK_FAILS(ENAMETOOLONG, sk_bind(s, huge, 0));
@@ -186,7 +166,7 @@ static void test_path_longer_than_sun_path(void **state)
     path[SUN_PATH_MAX] = '\0';
     assert_int_not_equal(access(path, F_OK), 0);
 
-    sk_socket *t = new_unix(SK_SOCK_STREAM);
+    sk_socket *t = sk_test_socket(SK_AF_UNIX, SK_SOCK_STREAM);
     SK_FAILS(ENAMETOOLONG, sk_connect(t, huge, 0));
     sk_socket_free(t);
 
@@ -225,14 +205,14 @@ static void test_abstract_name_round_trip(void **state)
     assert_memory_equal(raw.sun_path + 1, name + 1, strlen(name) - 1);
 
     SK_OK(sk_sendall(c, "abs", 3, 0, NULL));
-    recv_exactly(a, "abs", 3);
+    sk_test_recv_exactly(a, "abs", 3);
     sk_socket_free(a);
     sk_socket_free(c);
 
     /* A client bound to its own abstract name is reported by that name. */
     char cname[64];
     abstract_name(cname, sizeof cname, "client");
-    c = new_unix(SK_SOCK_STREAM);
+    c = sk_test_socket(SK_AF_UNIX, SK_SOCK_STREAM);
     SK_OK(sk_bind(c, cname, 0));
     SK_OK(sk_connect(c, name, 0));
     SK_OK(sk_accept(l, &a, &peer));
@@ -252,7 +232,7 @@ static void test_abstract_name_exact_length(void **state)
     struct sockaddr_un sa;
     abstract_name(name, sizeof name, "exact");
 
-    sk_socket *s = new_unix(SK_SOCK_DGRAM);
+    sk_socket *s = sk_test_socket(SK_AF_UNIX, SK_SOCK_DGRAM);
     SK_OK(sk_bind(s, name, 0));
     /* The NUL-padded name is a different name, so it does not clash... */
     int padded = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -285,7 +265,7 @@ static void test_abstract_name_exact_length(void **state)
     el = raw_abstract(&sa, name2, 0);
     assert_int_equal(bind(taken, (struct sockaddr *)&sa, el), 0);
     assert_int_equal(listen(taken, 1), 0);
-    sk_socket *t = new_unix(SK_SOCK_STREAM);
+    sk_socket *t = sk_test_socket(SK_AF_UNIX, SK_SOCK_STREAM);
     SK_FAILS(EADDRINUSE, sk_bind(t, name2, 0));
     SK_OK(sk_connect(t, name2, 0)); /* and connect finds the raw listener */
     close(taken);
@@ -301,7 +281,7 @@ static void test_abstract_name_length_limit(void **state)
     memset(name + len, 'A', SUN_PATH_MAX - (size_t)len);
     name[SUN_PATH_MAX] = '\0';
     assert_int_equal(strlen(name), SUN_PATH_MAX);
-    sk_socket *s = new_unix(SK_SOCK_DGRAM);
+    sk_socket *s = sk_test_socket(SK_AF_UNIX, SK_SOCK_DGRAM);
     SK_OK(sk_bind(s, name, 0));
     sk_addr x;
     SK_OK(sk_getsockname(s, &x));
@@ -310,7 +290,7 @@ static void test_abstract_name_length_limit(void **state)
 
     name[SUN_PATH_MAX] = 'A';
     name[SUN_PATH_MAX + 1] = '\0';
-    s = new_unix(SK_SOCK_DGRAM);
+    s = sk_test_socket(SK_AF_UNIX, SK_SOCK_DGRAM);
     SK_FAILS(ENAMETOOLONG, sk_bind(s, name, 0));
     SK_OK(sk_bind(s, "", 0));
     sk_socket_free(s);
@@ -319,7 +299,7 @@ static void test_abstract_name_length_limit(void **state)
 static void test_autobind(void **state)
 {
     (void)state;
-    sk_socket *r = new_unix(SK_SOCK_DGRAM);
+    sk_socket *r = sk_test_socket(SK_AF_UNIX, SK_SOCK_DGRAM);
     SK_OK(sk_bind(r, "", 0));
     sk_addr me;
     SK_OK(sk_getsockname(r, &me));
@@ -328,7 +308,7 @@ static void test_autobind(void **state)
     assert_true(strlen(me.host) > 1);
 
     /* The reported name is usable as an address. */
-    sk_socket *s = new_unix(SK_SOCK_DGRAM);
+    sk_socket *s = sk_test_socket(SK_AF_UNIX, SK_SOCK_DGRAM);
     size_t n = 0;
     SK_OK(sk_sendto(s, "auto", 4, 0, me.host, 0, &n));
     SK_OK(sk_settimeout(r, 5.0));
@@ -345,7 +325,7 @@ static void test_datagram_senders(void **state)
     (void)state;
     char *rp = unix_path("dgram-r.sock");
     char *sp = unix_path("dgram-s.sock");
-    sk_socket *r = new_unix(SK_SOCK_DGRAM), *s = new_unix(SK_SOCK_DGRAM);
+    sk_socket *r = sk_test_socket(SK_AF_UNIX, SK_SOCK_DGRAM), *s = sk_test_socket(SK_AF_UNIX, SK_SOCK_DGRAM);
     SK_OK(sk_settimeout(r, 5.0));
     SK_OK(sk_settimeout(s, 5.0));
     SK_OK(sk_bind(r, rp, 0));
@@ -365,7 +345,7 @@ static void test_datagram_senders(void **state)
     assert_int_equal(n, 6);
 
     /* An unbound sender: the kernel reports no address at all. */
-    sk_socket *u = new_unix(SK_SOCK_DGRAM);
+    sk_socket *u = sk_test_socket(SK_AF_UNIX, SK_SOCK_DGRAM);
     SK_OK(sk_sendto(u, "anon", 4, 0, rp, 0, &n));
     memset(&from, 0x66, sizeof from);
     SK_OK(sk_recvfrom(r, buf, sizeof buf, 0, &n, &from));
@@ -376,7 +356,7 @@ static void test_datagram_senders(void **state)
     /* An abstract sender is reported as "@name". */
     char an[64];
     abstract_name(an, sizeof an, "sender");
-    sk_socket *ab = new_unix(SK_SOCK_DGRAM);
+    sk_socket *ab = sk_test_socket(SK_AF_UNIX, SK_SOCK_DGRAM);
     SK_OK(sk_bind(ab, an, 0));
     SK_OK(sk_sendto(ab, "abs", 3, 0, rp, 0, &n));
     SK_OK(sk_recvfrom(r, buf, sizeof buf, 0, &n, &from));
@@ -398,7 +378,7 @@ static void test_connect_and_bind_errors(void **state)
     assert_true(fd >= 0);
     close(fd);
 
-    sk_socket *c = new_unix(SK_SOCK_STREAM);
+    sk_socket *c = sk_test_socket(SK_AF_UNIX, SK_SOCK_STREAM);
     SK_FAILS(ENOENT, sk_connect(c, missing, 0));
     assert_non_null(strstr(sk_last_error(), missing));
     SK_FAILS(ECONNREFUSED, sk_connect(c, file, 0));
@@ -406,7 +386,7 @@ static void test_connect_and_bind_errors(void **state)
 
     /* None of that stuck: the socket still connects. */
     char *good = unix_path("good.sock");
-    sk_socket *l = new_unix(SK_SOCK_STREAM), *a = NULL;
+    sk_socket *l = sk_test_socket(SK_AF_UNIX, SK_SOCK_STREAM), *a = NULL;
     SK_OK(sk_bind(l, good, 0));
     SK_OK(sk_listen(l, 1));
     SK_OK(sk_connect(c, good, 0));
@@ -417,7 +397,7 @@ static void test_connect_and_bind_errors(void **state)
     assert_int_equal(n, 77);
     SK_FAILS(EISCONN, sk_connect(c, good, 0));
     SK_OK(sk_sendall(c, "fine", 4, 0, NULL));
-    recv_exactly(a, "fine", 4);
+    sk_test_recv_exactly(a, "fine", 4);
     sk_socket_free(a);
     sk_socket_free(l);
     sk_socket_free(c);
