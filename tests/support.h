@@ -41,6 +41,15 @@ sk_socket *sk_test_socket(int family, int type);
  * bytes might never come. */
 void sk_test_recv_exactly(sk_socket *s, const void *want, size_t len);
 
+/* Asserts `call` fails with ETIMEDOUT after waiting its whole `timeout`
+ * (sk_test_assert_waited): the check every timeout test makes. */
+#define SK_TIMES_OUT(timeout, call)                                          \
+    do {                                                                     \
+        double sk_to_start_ = sk_test_now();                                 \
+        SK_FAILS(ETIMEDOUT, call);                                           \
+        sk_test_assert_waited(sk_to_start_, (timeout));                      \
+    } while (0)
+
 /* A listening socket of `family` (SK_AF_INET or SK_AF_INET6) on an ephemeral
  * loopback port; *port receives the port. */
 sk_socket *sk_test_listener(int family, int *port);
