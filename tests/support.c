@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -235,6 +236,27 @@ sk_socket *sk_test_join_delayed(sk_test_delayed *d)
     free(d);
     SK_OK(rc);
     return made;
+}
+
+void sk_test_run_child_steps(int (*child)(void), const char *what,
+                             const char *const steps[], size_t nsteps)
+{
+    int st = 0, code;
+    pid_t pid;
+    fflush(NULL);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        alarm(20);
+        _exit(child());
+    }
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st));
+    code = WEXITSTATUS(st);
+    if (code == 100)
+        skip();
+    if (code != 0)
+        fail_msg("%s: %s", what, code < (int)nsteps ? steps[code] : "?");
 }
 
 /* With backlog 0 Linux queues one connection and drops later SYNs while the

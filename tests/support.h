@@ -103,6 +103,13 @@ sk_test_delayed *sk_test_delayed_connect(int delay_ms, int port);
  * connect made (NULL for a send). */
 sk_socket *sk_test_join_delayed(sk_test_delayed *d);
 
+/* Runs child() in a forked process, for what a test must not do to its own
+ * process (leave the network namespace, use up descriptors). child returns
+ * 0, the number of the step that failed (fails the test with "what:
+ * steps[n]"), or 100 when it could not set up, e.g. not root (skips). */
+void sk_test_run_child_steps(int (*child)(void), const char *what,
+                             const char *const steps[], size_t nsteps);
+
 /* A listener whose accept queue is full, so a connect to it hangs: the one
  * way to make connect wait on loopback, which several suites need. */
 typedef struct {

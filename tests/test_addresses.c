@@ -248,22 +248,8 @@ static void test_unresolvable_name(void **state)
         "last error does not name bind and the host", "connect: not SK_EAI_* or host not named",
         "connect_ex differs from connect", "socket not usable afterwards",
         "bind on AF_INET6: not SK_EAI_*", "sendto: not SK_EAI_*, nsent touched or host not named"};
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        alarm(20);
-        _exit(unresolvable_in_netns());
-    }
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    int code = WEXITSTATUS(st);
-    if (code == 100)
-        skip();
-    if (code != 0)
-        fail_msg("unresolvable name: %s",
-                 code < (int)(sizeof steps / sizeof steps[0]) ? steps[code] : "?");
+    sk_test_run_child_steps(unresolvable_in_netns, "unresolvable name", steps,
+                            sizeof steps / sizeof steps[0]);
 }
 
 static void test_overlong_host_name(void **state)
@@ -370,22 +356,8 @@ static void test_ipv6_link_local_scope(void **state)
         "ok", "socket", "bind fe80::1%lo", "getsockname", "scope_id != ifindex(lo)",
         "host not \"fe80::1%lo\"", "bind numeric scope", "sendto", "recvfrom",
         "from address wrong", "unscoped link-local bind accepted"};
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        alarm(20);
-        _exit(linklocal_in_netns());
-    }
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    int code = WEXITSTATUS(st);
-    if (code == 100)
-        skip();
-    if (code != 0)
-        fail_msg("link-local step failed: %s",
-                 code < (int)(sizeof steps / sizeof steps[0]) ? steps[code] : "?");
+    sk_test_run_child_steps(linklocal_in_netns, "link-local step failed", steps,
+                            sizeof steps / sizeof steps[0]);
 }
 
 static void test_peer_addresses(void **state)

@@ -589,20 +589,8 @@ static void test_descriptor_exhaustion(void **state)
                                   "socketpair with one fd free",
                                   "socket_new after failed socketpair (leak?)",
                                   "accept with one fd free", "data"};
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        alarm(20);
-        _exit(emfile_in_child());
-    }
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st));
-    int code = WEXITSTATUS(st);
-    if (code != 0)
-        fail_msg("EMFILE step failed: %s",
-                 code < (int)(sizeof steps / sizeof steps[0]) ? steps[code] : "?");
+    sk_test_run_child_steps(emfile_in_child, "EMFILE step failed", steps,
+                            sizeof steps / sizeof steps[0]);
 }
 
 static void test_version(void **state)
