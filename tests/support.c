@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +237,15 @@ sk_socket *sk_test_join_delayed(sk_test_delayed *d)
     free(d);
     SK_OK(rc);
     return made;
+}
+
+void sk_test_fatal_sigpipe(void)
+{
+    sigset_t set;
+    signal(SIGPIPE, SIG_DFL);
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
 }
 
 void sk_test_run_child_steps(int (*child)(void), const char *what,

@@ -103,6 +103,11 @@ sk_test_delayed *sk_test_delayed_connect(int delay_ms, int port);
  * connect made (NULL for a send). */
 sk_socket *sk_test_join_delayed(sk_test_delayed *d);
 
+/* Gives SIGPIPE its default, fatal disposition and unblocks it, whatever
+ * the parent left: a suite checking that the library never raises SIGPIPE
+ * then dies if it does. */
+void sk_test_fatal_sigpipe(void);
+
 /* Runs child() in a forked process, for what a test must not do to its own
  * process (leave the network namespace, use up descriptors). child returns
  * 0, the number of the step that failed (fails the test with "what:

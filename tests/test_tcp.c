@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -506,13 +505,7 @@ static void test_accepted_socket_is_blocking_after_listener_timeout(void **state
 
 int main(void)
 {
-    /* Make sure SIGPIPE has its default, fatal disposition whatever the
-     * parent left us; no handler is installed. */
-    signal(SIGPIPE, SIG_DFL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    sk_test_fatal_sigpipe();
 
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),

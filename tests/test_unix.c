@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -446,11 +445,7 @@ static void test_closed_peer_is_epipe_not_sigpipe(void **state)
 
 int main(void)
 {
-    signal(SIGPIPE, SIG_DFL);
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGPIPE);
-    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    sk_test_fatal_sigpipe();
 
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stream_over_path),
