@@ -50,6 +50,15 @@ void sk_test_recv_exactly(sk_socket *s, const void *want, size_t len);
         sk_test_assert_waited(sk_to_start_, (timeout));                      \
     } while (0)
 
+/* Asserts that readline on f (into buf, at most `limit` bytes, the count
+ * into *np) gives exactly the string literal `lit`, NULs included. */
+#define SK_READLINE_IS(f, buf, limit, np, lit)                               \
+    do {                                                                     \
+        SK_OK(sk_file_readline((f), (buf), (limit), (np)));                  \
+        assert_int_equal(*(np), sizeof(lit) - 1);                            \
+        assert_memory_equal((buf), lit, sizeof(lit) - 1);                    \
+    } while (0)
+
 /* A listening socket of `family` (SK_AF_INET or SK_AF_INET6) on an ephemeral
  * loopback port; *port receives the port. */
 sk_socket *sk_test_listener(int family, int *port);

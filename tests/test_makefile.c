@@ -191,12 +191,7 @@ static void test_readline(void **state)
     SK_OK(sk_sendall(b, data, sizeof data - 1, 0, NULL));
     SK_OK(sk_shutdown(b, SK_SHUT_WR));
 
-#define EXPECT_LINE(lit, limit)                                            \
-    do {                                                                   \
-        SK_OK(sk_file_readline(f, buf, (limit), &n));                      \
-        assert_int_equal(n, sizeof(lit) - 1);                              \
-        assert_memory_equal(buf, lit, sizeof(lit) - 1);                    \
-    } while (0)
+#define EXPECT_LINE(lit, limit) SK_READLINE_IS(f, buf, (limit), &n, lit)
 
     EXPECT_LINE("first\n", sizeof buf);
     EXPECT_LINE("second line\n", sizeof buf);
@@ -238,9 +233,7 @@ static void test_readline_longer_than_buffer(void **state)
     SK_OK(sk_file_readline(f, buf, 2 * LINE, &n));
     assert_int_equal(n, LINE + 1);
     assert_memory_equal(buf, line, LINE + 1);
-    SK_OK(sk_file_readline(f, buf, 2 * LINE, &n));
-    assert_int_equal(n, 5);
-    assert_memory_equal(buf, "next\n", 5);
+    SK_READLINE_IS(f, buf, 2 * LINE, &n, "next\n");
     sk_file_free(f);
     sk_socket_free(a);
     sk_socket_free(b);
@@ -398,17 +391,13 @@ static void test_close_keeps_descriptor_for_files(void **state)
     SK_OK(sk_file_flush(f1));
     peer_expect(b, "still here\n", 11);
     SK_OK(sk_sendall(b, "one\n", 4, 0, NULL));
-    SK_OK(sk_file_readline(f1, buf, sizeof buf, &n));
-    assert_int_equal(n, 4);
-    assert_memory_equal(buf, "one\n", 4);
+    SK_READLINE_IS(f1, buf, sizeof buf, &n, "one\n");
 
     SK_OK(sk_file_close(f1));
     assert_true(sk_test_fd_is_open(fd)); /* f2 still holds it */
     /* sent only now: f1's buffer would have taken it with it */
     SK_OK(sk_sendall(b, "two\n", 4, 0, NULL));
-    SK_OK(sk_file_readline(f2, buf, sizeof buf, &n));
-    assert_int_equal(n, 4);
-    assert_memory_equal(buf, "two\n", 4);
+    SK_READLINE_IS(f2, buf, sizeof buf, &n, "two\n");
     SK_OK(sk_file_close(f2));
     errno = 0;
     assert_false(sk_test_fd_is_open(fd));
@@ -440,9 +429,7 @@ static void test_files_outlive_the_socket_handle(void **state)
     SK_OK(sk_file_flush(f));
     peer_expect(s, "ping\n", 5);
     SK_OK(sk_sendall(s, "pong\n", 5, 0, NULL));
-    SK_OK(sk_file_readline(f, buf, sizeof buf, &n));
-    assert_int_equal(n, 5);
-    assert_memory_equal(buf, "pong\n", 5);
+    SK_READLINE_IS(f, buf, sizeof buf, &n, "pong\n");
     SK_OK(sk_file_close(f));
     assert_false(sk_test_fd_is_open(fd));
     sk_file_free(f);
@@ -542,9 +529,7 @@ static void test_timeout_keeps_partial_line(void **state)
     SK_TIMES_OUT(0.3, sk_file_readline(f, buf, sizeof buf, &n));
     assert_int_equal(n, 0);
     SK_OK(sk_sendall(b, "line\nrest", 9, 0, NULL));
-    SK_OK(sk_file_readline(f, buf, sizeof buf, &n));
-    assert_int_equal(n, 12);
-    assert_memory_equal(buf, "half a line\n", 12);
+    SK_READLINE_IS(f, buf, sizeof buf, &n, "half a line\n");
 
     /* the same for read(n): "rest" is buffered, 6 more are missing */
     n = 99;
@@ -560,9 +545,7 @@ static void test_timeout_keeps_partial_line(void **state)
     SK_OK(sk_sendall(b, "ab", 2, 0, NULL));
     SK_FAILS(EAGAIN, sk_file_readline(f, buf, sizeof buf, &n));
     SK_OK(sk_sendall(b, "c\n", 2, 0, NULL));
-    SK_OK(sk_file_readline(f, buf, sizeof buf, &n));
-    assert_int_equal(n, 4);
-    assert_memory_equal(buf, "abc\n", 4);
+    SK_READLINE_IS(f, buf, sizeof buf, &n, "abc\n");
     sk_file_free(f);
     sk_socket_free(a);
     sk_socket_free(b);
