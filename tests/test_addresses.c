@@ -26,7 +26,7 @@ static void assert_still_unbound_and_usable(sk_socket *s)
 {
     sk_addr a = name_of(s);
     assert_int_equal(a.port, 0);
-    SK_OK(sk_bind(s, sk_family(s) == SK_AF_INET6 ? "::1" : "127.0.0.1", 0));
+    SK_OK(sk_bind(s, sk_test_loopback(sk_family(s)), 0));
     a = name_of(s);
     assert_true(a.port > 0);
 }
@@ -103,6 +103,22 @@ static void test_unbound_name(void **state)
     sk_socket_free(s);
 }
 
+/* Connects a new `family` socket to `host`, naming an IPv4 loopback
+ * listener, and checks getpeername reports `want` and the port. */
+static void assert_connect_peer(int family, const char *host, const char *want)
+{
+    int port = 0;
+    sk_socket *l = sk_test_listener(SK_AF_INET, &port);
+    sk_socket *c = sk_test_socket(family, SK_SOCK_STREAM);
+    SK_OK(sk_connect(c, host, port));
+    sk_addr p;
+    SK_OK(sk_getpeername(c, &p));
+    assert_string_equal(p.host, want);
+    assert_int_equal(p.port, port);
+    sk_socket_free(c);
+    sk_socket_free(l);
+}
+
 static void test_ipv4_on_inet6_socket_is_mapped(void **state)
 {
     (void)state;
@@ -113,16 +129,7 @@ static void test_ipv4_on_inet6_socket_is_mapped(void **state)
     assert_string_equal(a.host, "::ffff:127.0.0.1");
     sk_socket_free(s);
 
-    int port = 0;
-    sk_socket *l = sk_test_listener(SK_AF_INET, &port);
-    sk_socket *c = sk_test_socket(SK_AF_INET6, SK_SOCK_STREAM);
-    SK_OK(sk_connect(c, "127.0.0.1", port));
-    sk_addr p;
-    SK_OK(sk_getpeername(c, &p));
-    assert_string_equal(p.host, "::ffff:127.0.0.1");
-    assert_int_equal(p.port, port);
-    sk_socket_free(c);
-    sk_socket_free(l);
+    assert_connect_peer(SK_AF_INET6, "127.0.0.1", "::ffff:127.0.0.1");
 }
 
 static void test_names_resolve(void **state)
@@ -133,16 +140,7 @@ static void test_names_resolve(void **state)
     assert_string_equal(name_of(s).host, "127.0.0.1");
     sk_socket_free(s);
 
-    int port = 0;
-    sk_socket *l = sk_test_listener(SK_AF_INET, &port);
-    sk_socket *c = sk_test_socket(SK_AF_INET, SK_SOCK_STREAM);
-    SK_OK(sk_connect(c, "localhost", port));
-    sk_addr p;
-    SK_OK(sk_getpeername(c, &p));
-    assert_string_equal(p.host, "127.0.0.1");
-    assert_int_equal(p.port, port);
-    sk_socket_free(c);
-    sk_socket_free(l);
+    assert_connect_peer(SK_AF_INET, "localhost", "127.0.0.1");
 }
 
 static void test_ports_out_of_range(void **state)
@@ -152,7 +150,7 @@ static void test_ports_out_of_range(void **state)
     static const int fams[] = {SK_AF_INET, SK_AF_INET6};
     for (size_t f = 0; f < 2; f++)
         for (size_t i = 0; i < 4; i++) {
-            const char *host = fams[f] == SK_AF_INET6 ? "::1" : "127.0.0.1";
+            const char *host = sk_test_loopback(fams[f]);
             sk_socket *s = sk_test_socket(fams[f], SK_SOCK_STREAM);
             SK_FAILS(EINVAL, sk_bind(s, host, bad[i]));
             SK_FAILS(EINVAL, sk_connect(s, host, bad[i]));
@@ -376,7 +374,7 @@ static void test_peer_addresses(void **state)
         assert_memory_equal(&p, &before, sizeof p);
         SK_FAILS(ENOTCONN, sk_getpeername(l, &p));
 
-        SK_OK(sk_connect(c, fams[f] == SK_AF_INET6 ? "::1" : "127.0.0.1", port));
+        SK_OK(sk_connect(c, sk_test_loopback(fams[f]), port));
         sk_socket *conn = NULL;
         SK_OK(sk_accept(l, &conn, &peer));
         mine = name_of(c);
@@ -389,7 +387,7 @@ static void test_peer_addresses(void **state)
         assert_int_equal(p.port, mine.port);
         SK_OK(sk_getpeername(c, &p));
         assert_int_equal(p.port, port);
-        assert_string_equal(p.host, fams[f] == SK_AF_INET6 ? "::1" : "127.0.0.1");
+        assert_string_equal(p.host, sk_test_loopback(fams[f]));
         sk_addr conn_name = name_of(conn);
         assert_int_equal(conn_name.port, port);
         sk_socket_free(conn);

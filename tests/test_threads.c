@@ -704,7 +704,7 @@ static void *worker_main(void *p)
     sk_addr a;
     char msg[600], buf[600];
     int family = w->id % 2 ? SK_AF_INET6 : SK_AF_INET;
-    const char *host = family == SK_AF_INET6 ? "::1" : "127.0.0.1";
+    const char *host = sk_test_loopback(family);
 #define W(call) do { w->rc = (call); if (w->rc) goto out; w->step++; } while (0)
     W(sk_socket_new(family, SK_SOCK_STREAM, 0, &l));
     W(sk_bind(l, host, 0));
