@@ -239,6 +239,18 @@ sk_socket *sk_test_join_delayed(sk_test_delayed *d)
     return made;
 }
 
+int sk_test_interrupt_check(void *ctx)
+{
+    sk_test_check *c = ctx;
+    __atomic_fetch_add(&c->calls, 1, __ATOMIC_SEQ_CST);
+    return c->answer;
+}
+
+int sk_test_check_calls(sk_test_check *c)
+{
+    return __atomic_load_n(&c->calls, __ATOMIC_SEQ_CST);
+}
+
 void sk_test_fatal_sigpipe(void)
 {
     sigset_t set;

@@ -112,6 +112,18 @@ sk_test_delayed *sk_test_delayed_connect(int delay_ms, int port);
  * connect made (NULL for a send). */
 sk_socket *sk_test_join_delayed(sk_test_delayed *d);
 
+/* An interrupt check (sk_set_interrupt_handler) that counts its calls and
+ * gives a fixed answer: nonzero stops the interrupted call with EINTR. */
+typedef struct {
+    int calls;
+    int answer;
+} sk_test_check;
+
+int sk_test_interrupt_check(void *ctx);
+
+/* How often c ran, read safely while other threads may still run it. */
+int sk_test_check_calls(sk_test_check *c);
+
 /* Gives SIGPIPE its default, fatal disposition and unblocks it, whatever
  * the parent left: a suite checking that the library never raises SIGPIPE
  * then dies if it does. */

@@ -401,42 +401,25 @@ static void test_connect_timeout_mode_completes_after_signals(void **state)
 
 /* ---- the interrupt check ------------------------------------------------ */
 
-typedef struct {
-    int calls;
-    int answer;
-} check_ctx;
-
-static int interrupt_check(void *ctx)
-{
-    check_ctx *c = ctx;
-    __atomic_fetch_add(&c->calls, 1, __ATOMIC_SEQ_CST);
-    return c->answer;
-}
-
-static int calls(check_ctx *c)
-{
-    return __atomic_load_n(&c->calls, __ATOMIC_SEQ_CST);
-}
-
 static void test_interrupt_check_stops_recv(void **state)
 {
     sk_socket *a, *b;
     signaller *sig;
-    check_ctx ctx = {0, 1};
+    sk_test_check ctx = {0, 1};
     char buf[16];
     size_t n = 0;
     int rc;
     double start;
     (void)state;
     SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
-    sk_set_interrupt_handler(interrupt_check, &ctx);
+    sk_set_interrupt_handler(sk_test_interrupt_check, &ctx);
     sig = start_signaller(pthread_self());
     start = sk_test_now();
     rc = sk_recv(a, buf, sizeof buf, 0, &n);
     stop_signaller(sig);
     SK_FAILS(EINTR, rc);
     assert_prompt(start);
-    assert_true(calls(&ctx) >= 1);
+    assert_true(sk_test_check_calls(&ctx) >= 1);
 
     /* nothing was lost; the socket works afterwards */
     SK_OK(sk_sendall(b, "ok", 2, 0, NULL));
@@ -460,10 +443,10 @@ static void test_interrupt_check_stops_accept(void **state)
     int port = 0, rc;
     sk_socket *l = sk_test_listener(SK_AF_INET6, &port), *conn = NULL;
     signaller *sig;
-    check_ctx ctx = {0, 1};
+    sk_test_check ctx = {0, 1};
     double start;
     (void)state;
-    sk_set_interrupt_handler(interrupt_check, &ctx);
+    sk_set_interrupt_handler(sk_test_interrupt_check, &ctx);
     sig = start_signaller(pthread_self());
     start = sk_test_now();
     rc = sk_accept(l, &conn, NULL);
@@ -471,7 +454,7 @@ static void test_interrupt_check_stops_accept(void **state)
     SK_FAILS(EINTR, rc);
     assert_prompt(start);
     assert_null(conn);
-    assert_true(calls(&ctx) >= 1);
+    assert_true(sk_test_check_calls(&ctx) >= 1);
     sk_socket_free(l);
 }
 
@@ -482,13 +465,13 @@ static void test_interrupt_check_stops_sendall(void **state)
     unsigned char *data = sk_test_pattern(len);
     sk_socket *c, *s;
     signaller *sig;
-    check_ctx ctx = {0, 1};
+    sk_test_check ctx = {0, 1};
     size_t nsent = 0;
     int rc;
     double start;
     (void)state;
     sk_test_tcp_pair(SK_AF_INET, &c, &s);
-    sk_set_interrupt_handler(interrupt_check, &ctx);
+    sk_set_interrupt_handler(sk_test_interrupt_check, &ctx);
     sig = start_signaller(pthread_self());
     start = sk_test_now();
     rc = sk_sendall(c, data, len, 0, &nsent);
@@ -496,7 +479,7 @@ static void test_interrupt_check_stops_sendall(void **state)
     SK_FAILS(EINTR, rc);
     assert_prompt(start);
     assert_true(nsent < len);
-    assert_true(calls(&ctx) >= 1);
+    assert_true(sk_test_check_calls(&ctx) >= 1);
     sk_set_interrupt_handler(NULL, NULL);
     SK_OK(sk_close(c));
     assert_int_equal(sk_test_drain_to_eof(s, data, len), nsent);
@@ -510,21 +493,21 @@ static void test_interrupt_check_stops_connect(void **state)
     sk_test_backlog b;
     sk_socket *c;
     signaller *sig;
-    check_ctx ctx = {0, 1};
+    sk_test_check ctx = {0, 1};
     int rc;
     double start;
     (void)state;
     sk_test_fill_backlog(&b);
     SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
     SK_OK(sk_settimeout(c, 30.0));
-    sk_set_interrupt_handler(interrupt_check, &ctx);
+    sk_set_interrupt_handler(sk_test_interrupt_check, &ctx);
     sig = start_signaller(pthread_self());
     start = sk_test_now();
     rc = sk_connect(c, "127.0.0.1", b.port);
     stop_signaller(sig);
     SK_FAILS(EINTR, rc);
     assert_prompt(start);
-    assert_true(calls(&ctx) >= 1);
+    assert_true(sk_test_check_calls(&ctx) >= 1);
     sk_socket_free(c);
     sk_test_release_backlog(&b);
 }
@@ -534,13 +517,13 @@ static void test_interrupt_check_zero_retries(void **state)
     sk_socket *a, *b;
     signaller *sig;
     sk_test_delayed *d;
-    check_ctx ctx = {0, 0};
+    sk_test_check ctx = {0, 0};
     char buf[16];
     size_t n = 0;
     int rc;
     (void)state;
     SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
-    sk_set_interrupt_handler(interrupt_check, &ctx);
+    sk_set_interrupt_handler(sk_test_interrupt_check, &ctx);
     sig = start_signaller(pthread_self());
     d = sk_test_delayed_send(b, 400, "kept", 4);
     rc = sk_recv(a, buf, sizeof buf, 0, &n);
@@ -548,7 +531,7 @@ static void test_interrupt_check_zero_retries(void **state)
     sk_test_join_delayed(d);
     SK_OK(rc);
     assert_int_equal(n, 4);
-    assert_true(calls(&ctx) >= 1); /* consulted, and it said retry */
+    assert_true(sk_test_check_calls(&ctx) >= 1); /* consulted, and it said retry */
     sk_socket_free(a);
     sk_socket_free(b);
 }
@@ -558,13 +541,13 @@ static void test_null_removes_the_check(void **state)
     sk_socket *a, *b;
     signaller *sig;
     sk_test_delayed *d;
-    check_ctx ctx = {0, 1};
+    sk_test_check ctx = {0, 1};
     char buf[16];
     size_t n = 0;
     int rc, before = seen();
     (void)state;
     SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
-    sk_set_interrupt_handler(interrupt_check, &ctx);
+    sk_set_interrupt_handler(sk_test_interrupt_check, &ctx);
     sk_set_interrupt_handler(NULL, NULL);
     sig = start_signaller(pthread_self());
     d = sk_test_delayed_send(b, 400, "gone", 4);
@@ -573,7 +556,7 @@ static void test_null_removes_the_check(void **state)
     sk_test_join_delayed(d);
     SK_OK(rc);
     assert_int_equal(n, 4);
-    assert_int_equal(calls(&ctx), 0);
+    assert_int_equal(sk_test_check_calls(&ctx), 0);
     assert_true(seen() - before >= 5);
     sk_socket_free(a);
     sk_socket_free(b);
@@ -587,7 +570,7 @@ static void test_file_readline_under_signals(void **state)
     sk_file *f;
     signaller *sig;
     sk_test_delayed *d;
-    check_ctx stop = {0, 1};
+    sk_test_check stop = {0, 1};
     char buf[32];
     size_t n = 0;
     int rc;
@@ -605,7 +588,7 @@ static void test_file_readline_under_signals(void **state)
     assert_memory_equal(buf, "first line\n", 11);
 
     SK_OK(sk_sendall(b, "ab", 2, 0, NULL));
-    sk_set_interrupt_handler(interrupt_check, &stop);
+    sk_set_interrupt_handler(sk_test_interrupt_check, &stop);
     sig = start_signaller(pthread_self());
     n = 99;
     rc = sk_file_readline(f, buf, sizeof buf, &n);
@@ -624,7 +607,7 @@ static void test_file_readline_under_signals(void **state)
 
 typedef struct {
     sk_socket *s;
-    check_ctx *ctx; /* NULL: this thread installs nothing */
+    sk_test_check *ctx; /* NULL: this thread installs nothing */
     int ready;
     int done;
     int rc;
@@ -636,7 +619,7 @@ static void *blocked_reader_main(void *p)
 {
     blocked_reader *r = p;
     if (r->ctx)
-        sk_set_interrupt_handler(interrupt_check, r->ctx);
+        sk_set_interrupt_handler(sk_test_interrupt_check, r->ctx);
     __atomic_store_n(&r->ready, 1, __ATOMIC_SEQ_CST);
     r->rc = sk_recv(r->s, r->buf, sizeof r->buf, 0, &r->n);
     __atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
@@ -646,7 +629,7 @@ static void *blocked_reader_main(void *p)
 static void test_interrupt_check_is_per_thread(void **state)
 {
     sk_socket *a1, *b1, *a2, *b2, *a3, *b3;
-    check_ctx mine = {0, 1}, theirs = {0, 1};
+    sk_test_check mine = {0, 1}, theirs = {0, 1};
     blocked_reader *plain = calloc(1, sizeof *plain), *checked = calloc(1, sizeof *checked);
     pthread_t t1, t2;
     signaller *s1, *s2, *s3;
@@ -659,7 +642,7 @@ static void test_interrupt_check_is_per_thread(void **state)
     SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a1, &b1));
     SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a2, &b2));
     SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a3, &b3));
-    sk_set_interrupt_handler(interrupt_check, &mine); /* this thread only */
+    sk_set_interrupt_handler(sk_test_interrupt_check, &mine); /* this thread only */
 
     plain->s = a1;
     checked->s = a2;
@@ -687,15 +670,15 @@ static void test_interrupt_check_is_per_thread(void **state)
     SK_OK(plain->rc);
     assert_int_equal(plain->n, 5);
     SK_FAILS(EINTR, checked->rc);
-    assert_true(calls(&theirs) >= 1);
-    assert_int_equal(calls(&mine), 0); /* never ran for the other threads */
+    assert_true(sk_test_check_calls(&theirs) >= 1);
+    assert_int_equal(sk_test_check_calls(&mine), 0); /* never ran for the other threads */
 
     /* and this thread's check is still installed */
     s3 = start_signaller(pthread_self());
     rc = sk_recv(a3, buf, sizeof buf, 0, &n);
     stop_signaller(s3);
     SK_FAILS(EINTR, rc);
-    assert_true(calls(&mine) >= 1);
+    assert_true(sk_test_check_calls(&mine) >= 1);
     free(plain);
     free(checked);
     sk_socket_free(a1);

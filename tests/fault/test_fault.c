@@ -388,18 +388,6 @@ static void finish_sending(sending *s, size_t got)
     free(s->data);
 }
 
-typedef struct {
-    int calls;
-    int answer;
-} check_ctx;
-
-static int interrupt_check(void *ctx)
-{
-    check_ctx *c = ctx;
-    c->calls++;
-    return c->answer;
-}
-
 /* ---- EINTR is retried ------------------------------------------------------ */
 
 static void test_recv_eintr_is_retried(void **state)
@@ -430,7 +418,7 @@ static void test_recv_eintr_is_retried(void **state)
 static void test_interrupt_check_decides(void **state)
 {
     sk_socket *a, *b;
-    check_ctx stop = {0, 1}, go_on = {0, 0};
+    sk_test_check stop = {0, 1}, go_on = {0, 0};
     char buf[16];
     size_t n = 0;
     (void)state;
@@ -438,13 +426,13 @@ static void test_interrupt_check_decides(void **state)
     assert_int_equal(write(sk_fileno(b), "data", 4), 4);
     target = sk_fileno(a);
 
-    sk_set_interrupt_handler(interrupt_check, &stop);
+    sk_set_interrupt_handler(sk_test_interrupt_check, &stop);
     INJECT(recv, K_EINTR, 0, 0);
     SK_FAILS(EINTR, sk_recv(a, buf, sizeof buf, 0, &n));
     assert_int_equal(stop.calls, 1);
     assert_int_equal(count(FN_recv), 1);
 
-    sk_set_interrupt_handler(interrupt_check, &go_on);
+    sk_set_interrupt_handler(sk_test_interrupt_check, &go_on);
     INJECT_N(recv, K_EINTR, 0, 0, 2);
     SK_OK(sk_recv(a, buf, sizeof buf, 0, &n));
     assert_int_equal(go_on.calls, 2);
@@ -610,11 +598,11 @@ static void test_file_flush_with_one_byte_sends(void **state)
 static void test_interrupted_sendall_reports_progress(void **state)
 {
     sending x;
-    check_ctx stop = {0, 1};
+    sk_test_check stop = {0, 1};
     size_t nsent = 0;
     (void)state;
     start_sending(&x, 1000, SK_TIMEOUT_NONE);
-    sk_set_interrupt_handler(interrupt_check, &stop);
+    sk_set_interrupt_handler(sk_test_interrupt_check, &stop);
     INJECT(send, K_SHORT, 0, 5);
     INJECT(send, K_SHORT, 0, 6);
     INJECT(send, K_EINTR, 0, 0);
