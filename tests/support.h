@@ -2,6 +2,7 @@
 #ifndef SK_TEST_SUPPORT_H
 #define SK_TEST_SUPPORT_H
 
+#include <errno.h> /* SK_TIMES_OUT */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,10 +31,10 @@
                      sk_errname(sk_rc_), #code);                            \
     } while (0)
 
-/* The loopback host of `family`: "::1" for SK_AF_INET6, else "127.0.0.1". */
+/* "::1" for SK_AF_INET6, else "127.0.0.1": one loop body for both families. */
 const char *sk_test_loopback(int family);
 
-/* A new socket, asserting sk_socket_new succeeded. */
+/* A new socket for tests that are not about creating one: fails on error. */
 sk_socket *sk_test_socket(int family, int type);
 
 /* Receives exactly len bytes from s and checks they equal `want`; EOF before
