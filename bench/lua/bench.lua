@@ -1,7 +1,7 @@
 -- socketkit vs LuaSocket from Lua, same workloads in one run, alternating,
 -- printing LuaSocket time / socketkit time (> 1: socketkit is faster).
 --
---   taskset -c 0 lua5.4 bench/lua/bench.lua [scale]
+--   taskset -c 0 lua5.4 bench/lua/bench.lua [scale [workload...]]
 --
 -- Both ends of every workload use the same library: the parent process is
 -- the measured side, a child lua5.4 (same script, --child) the peer. Pin
@@ -12,7 +12,7 @@ local ls = require "socket"
 local now = ls.gettime
 
 local PINGS, BULK, LINES = 20000, 256 * 1024 * 1024, 2000000
-local ROUNDS = 3
+local ROUNDS = 5
 local MSG = string.rep("p", 64)
 local CHUNK = 65536
 
@@ -157,6 +157,14 @@ local workloads = {
   { "bulk", BULK, "bytes in 64 KiB chunks" },
   { "readline", LINES, "lines" },
 }
+
+local only = {}
+for i = 2, #arg do only[arg[i]] = true end
+if next(only) then
+  for i = #workloads, 1, -1 do
+    if not only[workloads[i][1]] then table.remove(workloads, i) end
+  end
+end
 
 print(string.format("socketkit %s vs LuaSocket %s (%s), best of %d alternating rounds",
   sk.version(), ls._VERSION, _VERSION, ROUNDS))

@@ -2,7 +2,7 @@
 # alternating, printing Ruby socket time / socketkit time (> 1: socketkit is
 # faster).
 #
-#   taskset -c 0 ruby bench/ruby/bench.rb [scale]
+#   taskset -c 0 ruby bench/ruby/bench.rb [scale [workload...]]
 #
 # The parent process is the measured side, a child ruby (this script with
 # --child) the peer, both using the same library. Pin both to one CPU so
@@ -15,7 +15,7 @@ require "socket"
 PINGS = 20_000
 BULK = 256 * 1024 * 1024
 LINES = 2_000_000
-ROUNDS = 3
+ROUNDS = 5
 MSG = ("p" * 64).b
 CHUNK = 65_536
 
@@ -163,6 +163,9 @@ workloads = [
   ["bulk", (BULK * scale / CHUNK).to_i * CHUNK, "bytes in 64 KiB chunks"],
   ["readline", (LINES * scale / 1000).to_i * 1000, "lines"],
 ]
+
+only = ARGV[1..]
+workloads.select! { |name, *| only.include?(name) } unless only.empty?
 
 puts "socketkit #{SocketKit.version} vs Ruby #{RUBY_VERSION} socket, best of #{ROUNDS} alternating rounds"
 puts format("%-18s %12s %12s %8s", "workload", "socketkit s", "socket s", "ratio")
