@@ -164,7 +164,7 @@ workloads = [
   ["readline", (LINES * scale / 1000).to_i * 1000, "lines"],
 ]
 
-only = ARGV[1..]
+only = ARGV.drop(1)
 workloads.select! { |name, *| only.include?(name) } unless only.empty?
 
 puts "socketkit #{SocketKit.version} vs Ruby #{RUBY_VERSION} socket, best of #{ROUNDS} alternating rounds"
