@@ -22,6 +22,7 @@ static void *client(void *arg)
     /* Closing with an RST leaves no TIME_WAIT behind, so 20,000 connections
      * per run never exhaust the ephemeral ports. */
     struct linger abortive = {1, 0};
+    bench_pin_thread(bench_second_cpu());
     for (long i = 0; i < c->n; i++) {
         while (i - __atomic_load_n(&c->accepted, __ATOMIC_ACQUIRE) >= WINDOW)
             sched_yield();
@@ -86,6 +87,8 @@ int main(int argc, char **argv)
     long n = bench_arg(argc, argv, "--n", 20000);
     int rounds = (int)bench_arg(argc, argv, "--rounds", 9);
 
+    /* Server (measured) on CPU 0, clients on the other CPU, every run. */
+    bench_pin_thread(0);
     memset(&l, 0, sizeof l);
     l.raw_addr.sin_family = AF_INET;
     l.raw_addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

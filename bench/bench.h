@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,25 @@ static inline void bench_pin_to_cpu0(void)
     CPU_SET(0, &set);
     if (sched_setaffinity(0, sizeof set, &set) != 0)
         die("sched_setaffinity: %s", strerror(errno));
+}
+
+/* The two sides of a streaming workload on two different CPUs, the same
+ * two every run: left to the scheduler, they sometimes share a CPU and
+ * sometimes not, and that swings the rate more than the code under test. */
+static inline void bench_pin_thread(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    int rc = pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    if (rc != 0)
+        die("pthread_setaffinity_np: %s", strerror(rc));
+}
+
+/* CPUs for the two sides: 0 and 1, or 0 and 0 on a one-CPU machine. */
+static inline int bench_second_cpu(void)
+{
+    return sysconf(_SC_NPROCESSORS_ONLN) > 1 ? 1 : 0;
 }
 
 /* A connected raw TCP pair over 127.0.0.1. */

@@ -38,6 +38,7 @@ static void make_lines(feed *f, long lines)
 static void *writer(void *arg)
 {
     feed *f = arg;
+    bench_pin_thread(bench_second_cpu());
     for (size_t off = 0; off < f->size;) {
         size_t want = f->size - off < BUFSIZE ? f->size - off : BUFSIZE;
         ssize_t r = send(f->tx, f->data + off, want, MSG_NOSIGNAL);
@@ -153,6 +154,10 @@ int main(int argc, char **argv)
     long lines = bench_arg(argc, argv, "--n", 2000000);
     int rounds = (int)bench_arg(argc, argv, "--rounds", 11);
     make_lines(&f, lines);
+    /* The reader on CPU 0 and the writer on the other CPU, the same every
+     * run: the reader is the side being measured and the writer keeps
+     * ahead of it. */
+    bench_pin_thread(0);
     bench_case cases[] = {
         {"raw memchr reader", run_raw, &f, 0},
         {"readline sk_file_readline", run_sk, &f, 0.90},
