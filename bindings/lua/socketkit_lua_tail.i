@@ -69,9 +69,51 @@ static void skb_lua_fast_index(lua_State *L, const char *cls)
     }
     lua_pop(L, 1);
 }
+
+/* f:lines(): Lua's iterator idiom over readline; a failure raises, as
+ * io.lines does. */
+static int skb_lua_lines_next(lua_State *L)
+{
+    lua_settop(L, 0);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_getfield(L, 1, "readline");
+    lua_pushvalue(L, 1);
+    lua_call(L, 1, 3);
+    if (lua_isnil(L, -3))
+        return luaL_error(L, "%s (%s)", lua_tostring(L, -2), lua_tostring(L, -1));
+    lua_pop(L, 2);
+    if (lua_rawlen(L, -1) == 0)
+        lua_pushnil(L);
+    return 1;
+}
+
+static int skb_lua_lines(lua_State *L)
+{
+    if (!lua_isuserdata(L, 1))
+        return luaL_argerror(L, 1, "expected a socketkit file");
+    lua_settop(L, 1);
+    lua_pushcclosure(L, skb_lua_lines_next, 1);
+    return 1;
+}
+
+static void skb_lua_add_method(lua_State *L, const char *cls, const char *name,
+                               lua_CFunction fn)
+{
+    SWIG_Lua_get_class_metatable(L, cls);
+    if (lua_istable(L, -1)) {
+        lua_getfield(L, -1, ".fn");
+        if (lua_istable(L, -1)) {
+            lua_pushcfunction(L, fn);
+            lua_setfield(L, -2, name);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+}
 %}
 
 %init %{
+    skb_lua_add_method(L, "SocketFile", "lines", skb_lua_lines);
     skb_lua_fast_index(L, "Socket");
     skb_lua_fast_index(L, "SocketFile");
 %}

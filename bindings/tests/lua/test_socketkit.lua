@@ -452,6 +452,19 @@ test("makefile: readline, read, write, flush, close", function()
   a:close()
 end)
 
+test("makefile lines() iterates to EOF and raises on failure", function()
+  local a, b = sk.socketpair()
+  local f = assert(a:makefile("rb"))
+  assert(b:sendall("1\n2\n3"))
+  assert(b:shutdown(sk.SHUT_WR))
+  local got = {}
+  for line in f:lines() do got[#got + 1] = line end
+  eq(table.concat(got, "|"), "1\n|2\n|3", "lines")
+  f:close()
+  raises("%(EBADF%)", function() for _ in f:lines() do end end)
+  a:close() b:close()
+end)
+
 test("makefile keeps the descriptor: close and collect the socket", function()
   local a, b = sk.socketpair()
   local f = assert(a:makefile("r"))
