@@ -285,8 +285,9 @@ SK_API int sk_shutdown(sk_socket *s, int how);
 /* Data                                                                     */
 
 /** Receives up to len bytes, Python's recv(len, flags). *nread == 0 with a
- *  0 return is an orderly EOF (or a zero-length datagram, or len == 0).
- *  buf may be NULL only when len is 0.
+ *  0 return is an orderly EOF (or a zero-length datagram). A len of 0 waits
+ *  as recv(2) does (on an idle stream it blocks, or times out) and then
+ *  reports 0 bytes. buf may be NULL only when len is 0.
  *  Errors: EINVAL (s or nread NULL, buf NULL with len > 0), EBADF (closed,
  *  or closed by another thread while waiting), ETIMEDOUT, EAGAIN, EINTR
  *  (interrupt handler asked), ECONNRESET, ENOTCONN. */
