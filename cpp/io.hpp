@@ -29,7 +29,7 @@ bool interrupt_requested();
 // kernel's EAGAIN means the time ran out: ETIMEDOUT (unless the caller asked
 // for MSG_DONTWAIT). Returns 0 with *result set, or an error number.
 template <class Arm, class Call>
-int run_call(Budget &budget, int flags, Arm &&arm, Call &&call, std::size_t *result)
+[[gnu::always_inline]] inline int run_call(Budget &budget, int flags, Arm &&arm, Call &&call, std::size_t *result)
 {
     Nanos slice = 0;
     if (budget.timed()) {

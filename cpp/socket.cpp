@@ -154,23 +154,6 @@ double Socket::default_timeout() { return g_default_seconds.load(); }
 // finishes last closes the descriptor, so no call ever uses a number the
 // kernel has handed out again.
 
-bool Socket::enter()
-{
-    const std::uint32_t seen = state_.fetch_add(1);
-    if (seen & kClosing) {
-        leave();
-        return false;
-    }
-    return true;
-}
-
-void Socket::leave()
-{
-    const std::uint32_t now = state_.fetch_sub(1) - 1;
-    if ((now & kClosing) && !(now & kDone) && (now & kCountMask) == 0)
-        finish_close(now);
-}
-
 void Socket::finish_close(std::uint32_t seen)
 {
     // Exactly one thread moves the state from "closing, idle" to "done".
@@ -194,16 +177,11 @@ void Socket::release_descriptor()
 
 int Socket::closed_or(int rc) const { return (state_.load() & kClosing) ? EBADF : rc; }
 
-int Socket::fileno() const
-{
-    if (user_closed() || (state_.load() & kClosing))
-        return -1;
-    return fd_;
-}
+int Socket::fileno() const { return (state_.load() & (kClosing | kUserClosed)) ? -1 : fd_; }
 
 int Socket::close()
 {
-    if (user_closed_.exchange(true))
+    if (state_.fetch_or(kUserClosed) & kUserClosed)
         return 0;
     if (io_refs_.load() == 0)
         release_descriptor();
@@ -224,8 +202,7 @@ int Socket::detach(int *fd)
     do {
         if (seen & kClosing)
             return fail(EBADF, "detach");
-    } while (!state_.compare_exchange_weak(seen, seen | kClosing | kDone));
-    user_closed_.store(true);
+    } while (!state_.compare_exchange_weak(seen, seen | kClosing | kDone | kUserClosed));
     // Hand back a plain blocking descriptor, not one with our timeouts armed.
     static constexpr timeval kNoTimeout{0, 0};
     if (armed_[kReceiving].load() != 0)
@@ -256,11 +233,9 @@ int Socket::settimeout(double seconds)
     return 0;
 }
 
-int Socket::arm(Direction d, Nanos ns)
+int Socket::rearm(Direction d, Nanos ns)
 {
     std::atomic<Nanos> &armed = armed_[d];
-    if (armed.load(std::memory_order_relaxed) == ns)
-        return 0;
     const timeval tv = ns > 0 ? to_timeval(ns) : timeval{0, 0};
     if (::setsockopt(fd_, SOL_SOCKET, d == kReceiving ? SO_RCVTIMEO : SO_SNDTIMEO, &tv, sizeof tv) < 0)
         return errno;
@@ -272,13 +247,6 @@ int Socket::arm(Direction d, Nanos ns)
 
 // ---------------------------------------------------------------------------
 // Data
-
-int Socket::receive(void *buf, std::size_t len, int flags, std::size_t *nread, Budget &budget)
-{
-    return run_call(
-        budget, flags, [&](Nanos ns) { return arm(kReceiving, ns); },
-        [&] { return ::recv(fd_, buf, len, flags); }, nread);
-}
 
 int Socket::send_all(const void *buf, std::size_t len, int flags, std::size_t *nsent, Budget &budget)
 {
@@ -299,32 +267,6 @@ int Socket::send_all(const void *buf, std::size_t len, int flags, std::size_t *n
     } while (done < len);
     *nsent = done;
     return 0;
-}
-
-int Socket::recv(void *buf, std::size_t len, int flags, std::size_t *nread)
-{
-    InFlight use(*this, InFlight::HandleCall{});
-    if (!use)
-        return fail(EBADF, "recv");
-    Budget budget(mode());
-    const int rc = receive(buf, len, flags, nread, budget);
-    if (rc)
-        return fail(closed_or(rc), "recv");
-    if (*nread == 0 && len != 0 && closed_or(0))
-        return fail(EBADF, "recv");
-    return 0;
-}
-
-int Socket::send(const void *buf, std::size_t len, int flags, std::size_t *nsent)
-{
-    InFlight use(*this, InFlight::HandleCall{});
-    if (!use)
-        return fail(EBADF, "send");
-    Budget budget(mode());
-    const int rc = run_call(
-        budget, flags, [&](Nanos ns) { return arm(kSending, ns); },
-        [&] { return ::send(fd_, buf, len, flags | MSG_NOSIGNAL); }, nsent);
-    return rc ? fail(closed_or(rc), "send") : 0;
 }
 
 int Socket::sendall(const void *buf, std::size_t len, int flags, std::size_t *nsent)

@@ -12,6 +12,8 @@
 #include <memory>
 
 #include "cpp/address.hpp"
+#include "cpp/error.hpp"
+#include "cpp/io.hpp"
 #include "cpp/timeout.hpp"
 #include "cpp/unique_fd.hpp"
 
@@ -70,11 +72,11 @@ public:
     // descriptor stays open under it; false when the descriptor is closing.
     class InFlight {
     public:
-        explicit InFlight(Socket &s) : s_(s), ok_(s.enter()) {}
+        explicit InFlight(Socket &s) : s_(s), ok_(s.enter(kClosing)) {}
         // For a call made through the socket's own handle, which ends with
         // close() even while files keep the descriptor open.
         struct HandleCall {};
-        InFlight(Socket &s, HandleCall) : s_(s), ok_(!s.user_closed() && s.enter()) {}
+        InFlight(Socket &s, HandleCall) : s_(s), ok_(s.enter(kClosing | kUserClosed)) {}
         ~InFlight()
         {
             if (ok_)
@@ -92,7 +94,12 @@ public:
     // The data paths files share with the socket's own calls; the caller
     // holds an InFlight. They spend `budget` and return 0 or an error number
     // without recording a message.
-    int receive(void *buf, std::size_t len, int flags, std::size_t *nread, Budget &budget);
+    int receive(void *buf, std::size_t len, int flags, std::size_t *nread, Budget &budget)
+    {
+        return run_call(
+            budget, flags, [&](Nanos ns) { return arm(kReceiving, ns); },
+            [&] { return ::recv(fd_, buf, len, flags); }, nread);
+    }
     int send_all(const void *buf, std::size_t len, int flags, std::size_t *nsent, Budget &budget);
 
     // EBADF when the descriptor was closed under a call, else rc: what a
@@ -102,31 +109,51 @@ public:
 private:
     enum Direction { kReceiving = 0, kSending = 1 };
 
-    bool enter();
-    void leave();
-    void release_descriptor();
-    void finish_close(std::uint32_t seen);
-    int arm(Direction d, Nanos ns);
-    int endpoint_for(const char *op, const char *host, int port, Endpoint *ep) const;
-    int query_address(int (*query)(int, sockaddr *, socklen_t *), const char *op, HostPort *out);
-    bool user_closed() const { return user_closed_.load(std::memory_order_relaxed); }
-
-    // state_: calls in flight in the low bits, and two flags: kClosing (no new
-    // calls; the last one out closes) and kDone (the descriptor was closed or
-    // detached).
+    // state_: calls in flight in the low bits, and flags: kUserClosed
+    // (close() was called on the handle), kClosing (no new calls; the last
+    // one out closes) and kDone (the descriptor was closed or detached).
+    // One word, so entering a call is one atomic operation.
     static constexpr std::uint32_t kClosing = 1u << 31;
     static constexpr std::uint32_t kDone = 1u << 30;
-    static constexpr std::uint32_t kCountMask = kDone - 1;
+    static constexpr std::uint32_t kUserClosed = 1u << 29;
+    static constexpr std::uint32_t kCountMask = kUserClosed - 1;
 
     // armed_ value meaning "unknown": forces the next call to set it.
     static constexpr Nanos kUnknownArm = -2;
+
+    bool enter(std::uint32_t refused)
+    {
+        const std::uint32_t seen = state_.fetch_add(1);
+        if (seen & refused) {
+            leave();
+            return false;
+        }
+        return true;
+    }
+    void leave()
+    {
+        const std::uint32_t now = state_.fetch_sub(1) - 1;
+        if ((now & (kClosing | kDone | kCountMask)) == kClosing)
+            finish_close(now);
+    }
+    void release_descriptor();
+    void finish_close(std::uint32_t seen);
+    // Makes the kernel's timeout for direction d ns (0: none); the common
+    // case, already armed, costs a load and a compare.
+    int arm(Direction d, Nanos ns)
+    {
+        return armed_[d].load(std::memory_order_relaxed) == ns ? 0 : rearm(d, ns);
+    }
+    int rearm(Direction d, Nanos ns);
+    bool user_closed() const { return state_.load() & kUserClosed; }
+    int endpoint_for(const char *op, const char *host, int port, Endpoint *ep) const;
+    int query_address(int (*query)(int, sockaddr *, socklen_t *), const char *op, HostPort *out);
 
     const int fd_;
     const int family_;
     const int type_;
     const int proto_;
     std::atomic<std::uint32_t> state_{0};
-    std::atomic<bool> user_closed_{false};
     std::atomic<int> io_refs_{0};
     std::atomic<Nanos> mode_;
     std::atomic<double> seconds_;
@@ -135,5 +162,34 @@ private:
     // a listener accepts inherit them, so its children must not assume none.
     std::atomic<bool> timeouts_touched_{false};
 };
+
+// recv and send are the hot path: defined here so that each of the C
+// layer's entry points compiles into one function with no calls but the
+// system call.
+inline int Socket::recv(void *buf, std::size_t len, int flags, std::size_t *nread)
+{
+    InFlight use(*this, InFlight::HandleCall{});
+    if (!use)
+        return fail(EBADF, "recv");
+    Budget budget(mode());
+    const int rc = receive(buf, len, flags, nread, budget);
+    if (rc)
+        return fail(closed_or(rc), "recv");
+    if (*nread == 0 && len != 0 && closed_or(0))
+        return fail(EBADF, "recv");
+    return 0;
+}
+
+inline int Socket::send(const void *buf, std::size_t len, int flags, std::size_t *nsent)
+{
+    InFlight use(*this, InFlight::HandleCall{});
+    if (!use)
+        return fail(EBADF, "send");
+    Budget budget(mode());
+    const int rc = run_call(
+        budget, flags, [&](Nanos ns) { return arm(kSending, ns); },
+        [&] { return ::send(fd_, buf, len, flags | MSG_NOSIGNAL); }, nsent);
+    return rc ? fail(closed_or(rc), "send") : 0;
+}
 
 }  // namespace sk

@@ -22,17 +22,8 @@ int timeout_from_seconds(double seconds, Nanos *out)
     const double ns = std::ceil(seconds * 1e9);
     if (!(ns < 9223372036854775808.0))
         return ERANGE;
-    *out = static_cast<Nanos>(ns);
-    if (*out == 0 && seconds > 0)
-        *out = 1;
+    *out = static_cast<Nanos>(ns);  // ceil: a positive timeout is at least 1 ns
     return 0;
-}
-
-Nanos monotonic_now()
-{
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<Nanos>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
 timeval to_timeval(Nanos ns)
@@ -44,18 +35,6 @@ timeval to_timeval(Nanos ns)
     if (tv.tv_sec == 0 && tv.tv_usec == 0)
         tv.tv_usec = 1;
     return tv;
-}
-
-int to_poll_ms(Nanos ns)
-{
-    const Nanos ms = ns / 1000000 + (ns % 1000000 != 0);
-    return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
-}
-
-Nanos Budget::saturating_end(Nanos timeout)
-{
-    const Nanos now = monotonic_now();
-    return timeout > LLONG_MAX - now ? LLONG_MAX : now + timeout;
 }
 
 }  // namespace sk

@@ -4,6 +4,8 @@
 
 #include <sys/time.h>
 
+#include <ctime>
+
 #include <cstdint>
 
 namespace sk {
@@ -20,15 +22,17 @@ constexpr Nanos kNonBlocking = 0;
 // nanoseconds than an int64 holds).
 int timeout_from_seconds(double seconds, Nanos *out);
 
-Nanos monotonic_now();
+inline Nanos monotonic_now()
+{
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<Nanos>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
 
 // The kernel's SO_RCVTIMEO/SO_SNDTIMEO form of a positive time; rounded up
 // to a microsecond because a zero timeval means "wait forever".
 timeval to_timeval(Nanos ns);
 
-// poll()'s millisecond argument for a positive time, rounded up and capped
-// at INT_MAX (callers loop for longer waits).
-int to_poll_ms(Nanos ns);
 
 // The time one call may spend. In timeout mode the first system call of the
 // call gets the whole timeout (so an armed kernel timeout of that value needs
@@ -51,7 +55,11 @@ public:
     }
 
 private:
-    static Nanos saturating_end(Nanos timeout);
+    static Nanos saturating_end(Nanos timeout)
+    {
+        Nanos end;
+        return __builtin_add_overflow(monotonic_now(), timeout, &end) ? INT64_MAX : end;
+    }
 
     Nanos mode_;
     Nanos end_;
