@@ -48,7 +48,7 @@ struct sk_socket {
 
 struct sk_file {
     std::uint32_t tag;
-    std::unique_ptr<sk::FileStream> impl;
+    sk::FileStream impl;  // in the handle: one pointer less per readline
 };
 
 namespace {
@@ -68,7 +68,7 @@ constexpr Constant kConstants[] = {SK_PLATFORM_CONSTANTS(SK_CONSTANT_ENTRY) SK_L
 
 sk::Socket *socket_of(const sk_socket *s) { return s && s->tag == kSocketTag ? s->impl.get() : nullptr; }
 
-sk::FileStream *file_of(const sk_file *f) { return f && f->tag == kFileTag ? f->impl.get() : nullptr; }
+sk::FileStream *file_of(sk_file *f) { return f && f->tag == kFileTag ? &f->impl : nullptr; }
 
 // Runs body and turns any C++ exception into an error number, so none
 // reaches a C caller.
@@ -435,9 +435,7 @@ int sk_makefile(sk_socket *s, const char *mode, size_t bufsize, sk_file **out)
     if (handle->impl->fileno() < 0)
         return sk::fail(EBADF, "makefile");
     return guarded("makefile", [&] {
-        std::unique_ptr<sk::FileStream> stream(
-            new sk::FileStream(handle->impl, readable, writable, bufsize));
-        *out = new sk_file{kFileTag, std::move(stream)};
+        *out = new sk_file{kFileTag, sk::FileStream(handle->impl, readable, writable, bufsize)};
         return 0;
     });
 }
@@ -455,6 +453,8 @@ int sk_file_readline(sk_file *f, void *buf, size_t len, size_t *nread)
     sk::FileStream *impl = file_of(f);
     if (!impl || !nread || (!buf && len))
         return invalid("readline");
+    if (impl->readline_buffered(buf, len, nread))
+        return 0;
     return guarded("readline", [&] { return impl->readline(buf, len, nread); });
 }
 
@@ -486,7 +486,7 @@ void sk_file_free(sk_file *f)
 {
     if (!file_of(f))
         return;
-    guarded("close", [&] { return f->impl->close(); });
+    guarded("close", [&] { return f->impl.close(); });
     f->tag = kFreedTag;
     delete f;
 }

@@ -137,17 +137,8 @@ int FileStream::readline(void *buf, std::size_t len, std::size_t *nread)
 {
     if (closed_ || !readable_)
         return fail(EBADF, "readline");
-    // Most lines are already buffered whole: serve them without the
-    // machinery of a call that may need the socket.
-    const char *start = rbuf_.data() + rpos_;
-    const std::size_t scan = std::min(len, buffered());
-    if (const void *nl = std::memchr(start, '\n', scan)) {
-        const std::size_t take = static_cast<const char *>(nl) - start + 1;
-        std::memcpy(buf, start, take);
-        rpos_ += take;
-        *nread = take;
+    if (readline_buffered(buf, len, nread))
         return 0;
-    }
     return readline_refilling(static_cast<char *>(buf), len, nread);
 }
 

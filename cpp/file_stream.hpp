@@ -3,7 +3,9 @@
 // socket's close() until the file closes. Used by one thread at a time.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -26,6 +28,23 @@ public:
 
     int read(void *buf, std::size_t len, std::size_t *nread);
     int readline(void *buf, std::size_t len, std::size_t *nread);
+
+    // readline's common case, a whole line already buffered, inline for the
+    // C layer: true when it served the line, false when readline must run.
+    bool readline_buffered(void *buf, std::size_t len, std::size_t *nread)
+    {
+        if (closed_ || !readable_)
+            return false;
+        const char *start = rbuf_.data() + rpos_;
+        const void *nl = std::memchr(start, '\n', std::min(len, buffered()));
+        if (!nl)
+            return false;
+        const std::size_t take = static_cast<const char *>(nl) - start + 1;
+        std::memcpy(buf, start, take);
+        rpos_ += take;
+        *nread = take;
+        return true;
+    }
     int write(const void *buf, std::size_t len);
     int flush();
     int close();
