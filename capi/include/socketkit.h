@@ -375,7 +375,11 @@ SK_API int sk_constant(const char *name, int *value);
 /** Sets the mode, Python's settimeout(t): SK_TIMEOUT_NONE (exactly -1.0)
  *  for blocking, 0 for non-blocking, > 0 for timeout
  *  mode with that many seconds per call. Tiny positive timeouts are rounded
- *  up to the clock's resolution, never down to 0.
+ *  up to the clock's resolution, never down to 0. Unlike CPython, timeout
+ *  mode keeps the descriptor blocking (O_NONBLOCK only in non-blocking
+ *  mode) and lets the kernel's SO_RCVTIMEO/SO_SNDTIMEO carry the time left,
+ *  so one call is one system call; code that polls sk_fileno itself sees
+ *  that.
  *  Errors: EINVAL (s NULL, NaN, negative other than SK_TIMEOUT_NONE), ERANGE
  *  (infinite, or above about 292 years), EBADF (closed). */
 SK_API int sk_settimeout(sk_socket *s, double seconds);
