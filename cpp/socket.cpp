@@ -101,9 +101,7 @@ int Socket::adopt(int fd, std::shared_ptr<Socket> *out)
         throw;
     }
     // Whatever kernel timeouts the descriptor came with are unknown to us.
-    s->armed_[kReceiving].store(kUnknownArm);
-    s->armed_[kSending].store(kUnknownArm);
-    s->timeouts_touched_.store(true);
+    s->forget_kernel_timeouts();
     int rc = ::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? errno : 0;
     if (!rc)
         rc = set_nonblocking(fd, mode == kNonBlocking);
@@ -231,6 +229,13 @@ int Socket::settimeout(double seconds)
     seconds_.store(seconds, std::memory_order_relaxed);
     mode_.store(mode, std::memory_order_relaxed);
     return 0;
+}
+
+void Socket::forget_kernel_timeouts()
+{
+    armed_[kReceiving].store(kUnknownArm);
+    armed_[kSending].store(kUnknownArm);
+    timeouts_touched_.store(true);
 }
 
 int Socket::rearm(Direction d, Nanos ns)
@@ -378,10 +383,8 @@ int Socket::accept(std::shared_ptr<Socket> *conn, HostPort *peer)
         return fail(closed_or(rc), "accept");
     UniqueFd owned(static_cast<int>(fd));
     *conn = std::make_shared<Socket>(std::move(owned), family_, type_, proto_, child_mode, child_seconds);
-    if (timeouts_touched_.load(std::memory_order_relaxed)) {
-        (*conn)->armed_[kReceiving].store(kUnknownArm, std::memory_order_relaxed);
-        (*conn)->armed_[kSending].store(kUnknownArm, std::memory_order_relaxed);
-    }
+    if (timeouts_touched_.load(std::memory_order_relaxed))
+        (*conn)->forget_kernel_timeouts();
     if (peer)
         decode_endpoint(reinterpret_cast<const sockaddr *>(&ss), sslen, peer);
     return 0;
@@ -453,10 +456,8 @@ int Socket::setsockopt(int level, int opt, const void *value, socklen_t len)
         return fail(EBADF, "setsockopt");
     if (::setsockopt(fd_, level, opt, value, len) < 0)
         return fail(errno, "setsockopt");
-    if (level == SOL_SOCKET && (opt == SO_RCVTIMEO || opt == SO_SNDTIMEO)) {
-        armed_[opt == SO_RCVTIMEO ? kReceiving : kSending].store(kUnknownArm);
-        timeouts_touched_.store(true);
-    }
+    if (level == SOL_SOCKET && (opt == SO_RCVTIMEO || opt == SO_SNDTIMEO))
+        forget_kernel_timeouts();  // the caller changed what we had armed
     return 0;
 }
 

@@ -145,6 +145,10 @@ private:
         return armed_[d].load(std::memory_order_relaxed) == ns ? 0 : rearm(d, ns);
     }
     int rearm(Direction d, Nanos ns);
+    // For a descriptor whose kernel timeouts someone else may have set
+    // (adopted, or queued by a listener that had them armed): the next call
+    // in each direction sets them again.
+    void forget_kernel_timeouts();
     bool user_closed() const { return state_.load() & kUserClosed; }
     int endpoint_for(const char *op, const char *host, int port, Endpoint *ep) const;
     int query_address(int (*query)(int, sockaddr *, socklen_t *), const char *op, HostPort *out);
