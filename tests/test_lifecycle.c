@@ -58,7 +58,7 @@ static void assert_not_inherited(const sk_socket *s)
 /* A descriptor number that is certainly not open right now. */
 static int closed_fd_number(void)
 {
-    int fd = dup(0);
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     assert_true(fd >= 0);
     close(fd);
     return fd;
@@ -527,6 +527,10 @@ static int emfile_in_child(void)
 {
     sk_socket *l = NULL, *c = NULL, *conn = NULL, *a = NULL, *b = NULL;
     sk_addr me;
+    /* Whatever the test runner left open, possibly at high numbers, goes
+     * first, so the limit set below sits just above our own descriptors. */
+    if (close_range(3, ~0U, 0))
+        return 1;
     if (sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &l) || sk_bind(l, "127.0.0.1", 0) ||
         sk_listen(l, 4) || sk_getsockname(l, &me))
         return 1;
@@ -538,18 +542,21 @@ static int emfile_in_child(void)
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl))
         return 1;
-    rl.rlim_cur = (rlim_t)max + 1;
+    /* One slot above our highest descriptor, so there is always at least one
+     * filler to give back later, even when 0-2 were closed and no hole exists
+     * below (CI runs with no standard input). */
+    rl.rlim_cur = (rlim_t)max + 2;
     if (setrlimit(RLIMIT_NOFILE, &rl))
         return 1;
-    /* Plug the holes below the limit (inherited descriptors can sit high). */
-    int *fillers = calloc((size_t)max + 1, sizeof *fillers), nfill = 0;
+    /* Plug every free slot below the limit. */
+    int *fillers = calloc((size_t)max + 2, sizeof *fillers), nfill = 0;
     if (!fillers)
         return 1;
     for (;;) {
-        int fd = dup(0);
+        int fd = dup(sk_fileno(l));
         if (fd < 0)
             break;
-        if (nfill > max)
+        if (nfill > max + 1)
             return 1;
         fillers[nfill++] = fd;
     }
