@@ -253,7 +253,8 @@ int sk_shutdown(sk_socket *s, int how)
 
 // --- data ----------------------------------------------------------------------
 
-int sk_recv(sk_socket *s, void *buf, size_t len, int flags, size_t *nread)
+// hot: the hot path's entry points share their code pages.
+[[gnu::hot]] int sk_recv(sk_socket *s, void *buf, size_t len, int flags, size_t *nread)
 {
     sk::Socket *impl = socket_of(s);
     if (!impl || !nread || (!buf && len))
@@ -261,7 +262,7 @@ int sk_recv(sk_socket *s, void *buf, size_t len, int flags, size_t *nread)
     return impl->recv(buf, len, flags, nread);
 }
 
-int sk_send(sk_socket *s, const void *buf, size_t len, int flags, size_t *nsent)
+[[gnu::hot]] int sk_send(sk_socket *s, const void *buf, size_t len, int flags, size_t *nsent)
 {
     sk::Socket *impl = socket_of(s);
     if (!impl || !nsent || (!buf && len))

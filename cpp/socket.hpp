@@ -170,7 +170,7 @@ private:
 // recv and send are the hot path: defined here so that each of the C
 // layer's entry points compiles into one function with no calls but the
 // system call.
-inline int Socket::recv(void *buf, std::size_t len, int flags, std::size_t *nread)
+[[gnu::always_inline]] inline int Socket::recv(void *buf, std::size_t len, int flags, std::size_t *nread)
 {
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
@@ -184,7 +184,7 @@ inline int Socket::recv(void *buf, std::size_t len, int flags, std::size_t *nrea
     return 0;
 }
 
-inline int Socket::send(const void *buf, std::size_t len, int flags, std::size_t *nsent)
+[[gnu::always_inline]] inline int Socket::send(const void *buf, std::size_t len, int flags, std::size_t *nsent)
 {
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)

@@ -26,6 +26,52 @@ int timeout_from_seconds(double seconds, Nanos *out)
     return 0;
 }
 
+namespace {
+
+// A stamp and the monotonic time it was taken at, from when the library was
+// loaded: every call's stamp comes later, so its time lies between this and
+// a pair taken now.
+struct StampedTime {
+    Stamp stamp;
+    Nanos ns;
+};
+
+StampedTime stamped_now()
+{
+    const Stamp s = stamp_now();
+    return {s, monotonic_now()};
+}
+
+const StampedTime g_loaded = stamped_now();
+
+}  // namespace
+
+Nanos stamp_to_monotonic(Stamp s)
+{
+#if defined(__x86_64__)
+    // The counter ticks at a constant rate (invariant TSC), so the time is
+    // linear between the two pairs. Clamped to them: a counter that is not
+    // in step across CPUs cannot place the start outside what is known.
+    const StampedTime now = stamped_now();
+    if (s <= g_loaded.stamp || now.stamp <= g_loaded.stamp)
+        return g_loaded.ns;
+    if (s >= now.stamp)
+        return now.ns;
+    __extension__ using Wide = __int128;  // ticks * ns overflows 64 bits after hours
+    const Wide ticks = s - g_loaded.stamp;
+    return g_loaded.ns + static_cast<Nanos>(ticks * (now.ns - g_loaded.ns) /
+                                            static_cast<Wide>(now.stamp - g_loaded.stamp));
+#else
+    return static_cast<Nanos>(s);
+#endif
+}
+
+Nanos Budget::deadline(Stamp start, Nanos timeout)
+{
+    Nanos end;
+    return __builtin_add_overflow(stamp_to_monotonic(start), timeout, &end) ? INT64_MAX : end;
+}
+
 timeval to_timeval(Nanos ns)
 {
     const Nanos us = ns / 1000 + (ns % 1000 != 0);

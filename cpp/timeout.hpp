@@ -8,6 +8,10 @@
 
 #include <cstdint>
 
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
+
 namespace sk {
 
 using Nanos = std::int64_t;
@@ -29,6 +33,25 @@ inline Nanos monotonic_now()
     return static_cast<Nanos>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+// When a timed call starts. Every timed call takes one, but only a call that
+// needs a second system call converts it to a time, so taking it must be
+// cheap: on x86-64 it is the time-stamp counter (one instruction; a vDSO clock
+// read touches pages a syscall's page-table switch has just flushed from the
+// TLB, several percent of a loopback ping-pong), elsewhere the monotonic clock.
+using Stamp = std::uint64_t;
+
+inline Stamp stamp_now()
+{
+#if defined(__x86_64__)
+    return __rdtsc();
+#else
+    return static_cast<Stamp>(monotonic_now());
+#endif
+}
+
+// The monotonic time at which stamp_now() returned `s`.
+Nanos stamp_to_monotonic(Stamp s);
+
 // The kernel's SO_RCVTIMEO/SO_SNDTIMEO form of a positive time; rounded up
 // to a microsecond because a zero timeval means "wait forever".
 timeval to_timeval(Nanos ns);
@@ -39,7 +62,7 @@ timeval to_timeval(Nanos ns);
 // no re-arming) and each later one only what is left.
 class Budget {
 public:
-    explicit Budget(Nanos mode) : mode_(mode), end_(mode > 0 ? saturating_end(mode) : 0) {}
+    explicit Budget(Nanos mode) : mode_(mode), start_(mode > 0 ? stamp_now() : 0) {}
 
     Nanos mode() const { return mode_; }
     bool timed() const { return mode_ > 0; }
@@ -51,18 +74,18 @@ public:
             started_ = true;
             return mode_;
         }
+        if (end_ == kUnknownEnd)
+            end_ = deadline(start_, mode_);
         return end_ - monotonic_now();
     }
 
 private:
-    static Nanos saturating_end(Nanos timeout)
-    {
-        Nanos end;
-        return __builtin_add_overflow(monotonic_now(), timeout, &end) ? INT64_MAX : end;
-    }
+    static constexpr Nanos kUnknownEnd = 0;  // the monotonic clock is > 0 after boot
+    static Nanos deadline(Stamp start, Nanos timeout);
 
     Nanos mode_;
-    Nanos end_;
+    Stamp start_;
+    Nanos end_ = kUnknownEnd;
     bool started_ = false;
 };
 
