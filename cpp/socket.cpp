@@ -51,6 +51,7 @@ Socket::Socket(UniqueFd fd, int family, int type, int proto, Nanos mode, double 
     : fd_(fd.release()), family_(family), type_(type), proto_(proto), mode_(mode), seconds_(seconds),
       armed_{0, 0}
 {
+    start_stamp_clock();
 }
 
 Socket::~Socket()

@@ -28,9 +28,7 @@ int timeout_from_seconds(double seconds, Nanos *out)
 
 namespace {
 
-// A stamp and the monotonic time it was taken at, from when the library was
-// loaded: every call's stamp comes later, so its time lies between this and
-// a pair taken now.
+// A stamp and the monotonic time it was taken at.
 struct StampedTime {
     Stamp stamp;
     Nanos ns;
@@ -42,9 +40,21 @@ StampedTime stamped_now()
     return {s, monotonic_now()};
 }
 
-const StampedTime g_loaded = stamped_now();
+// The pair taken when the first socket was made: every call's stamp comes
+// later, so its time lies between this pair and one taken now. A function
+// static, not a global, so that loading the library runs no constructor.
+const StampedTime &first_pair()
+{
+    static const StampedTime pair = stamped_now();
+    return pair;
+}
 
 }  // namespace
+
+void start_stamp_clock()
+{
+    (void)first_pair();
+}
 
 Nanos stamp_to_monotonic(Stamp s)
 {
@@ -52,15 +62,16 @@ Nanos stamp_to_monotonic(Stamp s)
     // The counter ticks at a constant rate (invariant TSC), so the time is
     // linear between the two pairs. Clamped to them: a counter that is not
     // in step across CPUs cannot place the start outside what is known.
+    const StampedTime &first = first_pair();
     const StampedTime now = stamped_now();
-    if (s <= g_loaded.stamp || now.stamp <= g_loaded.stamp)
-        return g_loaded.ns;
+    if (s <= first.stamp || now.stamp <= first.stamp)
+        return first.ns;
     if (s >= now.stamp)
         return now.ns;
     __extension__ using Wide = __int128;  // ticks * ns overflows 64 bits after hours
-    const Wide ticks = s - g_loaded.stamp;
-    return g_loaded.ns + static_cast<Nanos>(ticks * (now.ns - g_loaded.ns) /
-                                            static_cast<Wide>(now.stamp - g_loaded.stamp));
+    const Wide ticks = s - first.stamp;
+    return first.ns + static_cast<Nanos>(ticks * (now.ns - first.ns) /
+                                            static_cast<Wide>(now.stamp - first.stamp));
 #else
     return static_cast<Nanos>(s);
 #endif

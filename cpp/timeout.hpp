@@ -49,7 +49,12 @@ inline Stamp stamp_now()
 #endif
 }
 
-// The monotonic time at which stamp_now() returned `s`.
+// Takes the reference that stamps are converted against; called when a
+// socket is made, before any stamp that will be converted.
+void start_stamp_clock();
+
+// The monotonic time at which stamp_now() returned `s` (a stamp taken after
+// the first start_stamp_clock()).
 Nanos stamp_to_monotonic(Stamp s);
 
 // The kernel's SO_RCVTIMEO/SO_SNDTIMEO form of a positive time; rounded up
