@@ -602,6 +602,43 @@ test("10,000 sockets dropped: descriptors come back", function()
   eq(fd_count(), before, "descriptors after collection")
 end, true)
 
+-- read(n) is one call with one timeout, however many pieces the bytes come
+-- in: 400 000 bytes that a writer process sends over 0.9 s overrun a 0.5 s
+-- timeout (read in growing pieces with a budget each, every piece would
+-- have made it), and the bytes that did arrive stay for the next read.
+test("makefile read(n) spends one timeout across its pieces", function()
+  local l = listener()
+  local _, port = l:getsockname()
+  local writer = string.format([[
+    local sk = require "socketkit"
+    local c = assert(sk.socket())
+    assert(c:connect("127.0.0.1", %d))
+    local idle, quiet = sk.socketpair()
+    assert(idle:settimeout(0.1)) --[=[ each idle:recv(1) pauses 0.1 s ]=]
+    local piece = {}
+    for i = 0, 39999 do piece[#piece + 1] = string.char(i %% 251) end
+    piece = table.concat(piece)
+    for i = 1, 10 do
+      assert(c:sendall(piece))
+      if i < 10 then assert(select(3, idle:recv(1)) == "ETIMEDOUT") end
+    end
+    c:close() quiet:close()
+  ]], port)
+  local p = assert(io.popen(string.format("%q -e %q", arg[-1], writer)))
+  assert(l:settimeout(10))
+  local s = assert(l:accept())
+  local piece = {}
+  for i = 0, 39999 do piece[#piece + 1] = string.char(i % 251) end
+  piece = table.concat(piece)
+  assert(s:settimeout(0.5))
+  local f = assert(s:makefile("rb"))
+  fails("ETIMEDOUT", f:read(400000))
+  p:close()
+  assert(s:settimeout(10))
+  eq(f:read(400000), string.rep(piece, 10), "the whole stream after the timeout")
+  f:close() s:close() l:close()
+end)
+
 test("sendall 16 MiB to a reader process, checksum compared", function()
   local l = listener()
   local _, port = l:getsockname()

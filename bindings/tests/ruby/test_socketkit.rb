@@ -350,6 +350,28 @@ class TestSocketKit < Minitest::Test
     [c, s].each(&:close)
   end
 
+  # read(n) is one call with one timeout, however many pieces the bytes come
+  # in: 400 000 bytes that take 0.9 s to arrive overrun a 0.5 s timeout
+  # (read in growing pieces with a budget each, every piece would have
+  # made it), and the bytes that did arrive stay for the next read.
+  def test_file_read_spends_one_timeout
+    c, s = tcp_pair
+    piece = (0...40_000).map { |i| (i % 251).chr }.join.b
+    writer = Thread.new do
+      10.times { |i| c.sendall(piece); sleep 0.1 unless i == 9 }
+    end
+    s.settimeout(0.5)
+    f = s.makefile("rb")
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    assert_raises(SK::TimeoutError) { f.read(400_000) }
+    assert_operator Process.clock_gettime(Process::CLOCK_MONOTONIC) - started, :<, 0.85
+    writer.join
+    s.settimeout(10)
+    assert_equal piece * 10, f.read(400_000)
+    f.close
+    [c, s].each(&:close)
+  end
+
   def test_sockopts
     SK::Socket.open do |s|
       s.setsockopt(SK::SOL_SOCKET, SK::SO_REUSEADDR, 1)
