@@ -362,9 +362,7 @@ class TestSocketKit < Minitest::Test
     end
     s.settimeout(0.5)
     f = s.makefile("rb")
-    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
     assert_raises(SK::TimeoutError) { f.read(400_000) }
-    assert_operator Process.clock_gettime(Process::CLOCK_MONOTONIC) - started, :<, 0.85
     writer.join
     s.settimeout(10)
     assert_equal piece * 10, f.read(400_000)
