@@ -1,5 +1,6 @@
 /*
- * Lua typemaps: what each skb_* type of socketkit.i means in Lua 5.4.
+ * Lua typemaps: what each skb_* type of socketkit.i means in Lua 5.4 (the
+ * same code builds for Lua 5.1 and LuaJIT, where every number is a double).
  *
  * Failure is Lua's convention: nil, message (sk_last_error), errname. A call
  * that succeeds with nothing to return gives true, so assert(s:bind(...))
@@ -33,7 +34,16 @@ static int skb_lua_isint(lua_State *L, int idx)
     int ok = 0;
     if (lua_type(L, idx) != LUA_TNUMBER)
         return 0;
+#if LUA_VERSION_NUM < 503
+    /* Lua 5.1 and LuaJIT: every number is a double; an integral one that a
+     * double holds exactly (|n| <= 2^53) also fits lua_Integer. */
+    {
+        const lua_Number n = lua_tonumber(L, idx);
+        ok = n == floor(n) && fabs(n) <= 9007199254740992.0;
+    }
+#else
     (void)lua_tointegerx(L, idx, &ok);
+#endif
     return ok;
 }
 

@@ -39,3 +39,21 @@ done
 export LD_LIBRARY_PATH=$tmp$prefix/$libdir
 LUA_CPATH="$tmp$luadir/?.so" "$lua" "$here/smoke.lua"
 RUBYLIB="$tmp$rblib:$tmp$rbarch" "$ruby" "$here/smoke.rb"
+
+# The Lua 5.1 module, when built, goes where lua5.1 and LuaJIT look.
+if [[ -f $build/bindings/lua51/socketkit.so ]]; then
+  lua51dir=$prefix/$(cache SOCKETKIT_LUA51_CMOD_DIR)
+  [[ -f $tmp$lua51dir/socketkit.so ]] || { echo "not installed: $lua51dir/socketkit.so"; exit 1; }
+  for interp in lua5.1 luajit; do
+    command -v "$interp" >/dev/null || continue
+    if [[ $prefix == /usr/local || $prefix == /usr ]]; then
+      "$interp" -e "assert(package.cpath:find('$lua51dir/?.so', 1, true), package.cpath)"
+    fi
+    LUA_CPATH="$tmp$lua51dir/?.so" "$interp" -e '
+      local sk = require "socketkit"
+      local a, b = assert(sk.socketpair())
+      assert(a:sendall("installed\0ok"))
+      assert(b:recv(100) == "installed\0ok")
+      print("lua 5.1 module under " .. (jit and jit.version or _VERSION))'
+  done
+fi
