@@ -56,7 +56,7 @@ FileStream::FileStream(std::shared_ptr<Socket> socket, bool readable, bool writa
       capacity_(bufsize ? bufsize : kDefaultBufferSize)
 {
     if (readable_)
-        rbuf_.resize(capacity_);
+        rbuf_.resize(capacity_ + kLineCopySlack);
     if (writable_)
         wbuf_.reserve(capacity_);
     socket_->add_io_ref();
@@ -69,7 +69,7 @@ int FileStream::refill(Call &call, std::size_t *got)
     if (const int rc = call.begin())
         return rc;
     rpos_ = rend_ = 0;
-    return call.outcome(socket_->receive(rbuf_.data(), rbuf_.size(), 0, got, call.budget()));
+    return call.outcome(socket_->receive(rbuf_.data(), rbuf_room(), 0, got, call.budget()));
 }
 
 // Puts bytes a failed call had taken back in front of the buffer, so the
@@ -83,7 +83,7 @@ void FileStream::unread(const char *bytes, std::size_t n)
         std::memcpy(rbuf_.data() + rpos_, bytes, n);
         return;
     }
-    std::vector<char> merged(std::max(capacity_, n + buffered()));
+    std::vector<char> merged(std::max(capacity_, n + buffered()) + kLineCopySlack);
     std::memcpy(merged.data(), bytes, n);
     std::memcpy(merged.data() + n, rbuf_.data() + rpos_, buffered());
     rend_ = n + buffered();

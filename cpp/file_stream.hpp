@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "cpp/line_copy.hpp"
 #include "cpp/socket.hpp"
 
 namespace sk {
@@ -35,12 +36,10 @@ public:
     {
         if (closed_ || !readable_)
             return false;
-        const char *start = rbuf_.data() + rpos_;
-        const void *nl = std::memchr(start, '\n', std::min(len, buffered()));
-        if (!nl)
+        const std::size_t take = copy_through_newline(static_cast<char *>(buf), len, rbuf_.data() + rpos_,
+                                                      std::min(len, buffered()));
+        if (!take)
             return false;
-        const std::size_t take = static_cast<const char *>(nl) - start + 1;
-        std::memcpy(buf, start, take);
         rpos_ += take;
         *nread = take;
         return true;
@@ -53,6 +52,9 @@ private:
     class Call;
 
     std::size_t buffered() const { return rend_ - rpos_; }
+    // rbuf_ holds the buffer plus kLineCopySlack bytes that are never data,
+    // so that copy_through_newline may read past the last buffered byte.
+    std::size_t rbuf_room() const { return rbuf_.size() - kLineCopySlack; }
     int refill(Call &call, std::size_t *got);
     int readline_refilling(char *out, std::size_t len, std::size_t *nread);
     void unread(const char *bytes, std::size_t n);

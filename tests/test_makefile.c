@@ -240,6 +240,68 @@ static void test_readline_longer_than_buffer(void **state)
     free(buf);
 }
 
+/* Line `len` of test_readline_every_length_and_limit. */
+static void every_length_line(char *line, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++)
+        line[i] = (char)(i % 3 == 0 ? '\n' + 128 : 'a' + (len + i) % 26);
+    line[len - 1] = '\n';
+}
+
+/* Every line length from 1 to 70 (across the 16-byte blocks the buffered
+ * path searches in), each read whole and then again through limits of every
+ * size: the bytes are right, and nothing at or past *nread in the caller's
+ * buffer is touched (not even a NUL terminator). Every third byte is
+ * '\n' + 128, to catch a search that matches more than the newline. */
+static void test_readline_every_length_and_limit(void **state)
+{
+    enum { MAXLEN = 70, CANARY = 0x5a };
+    sk_socket *a, *b;
+    sk_file *f;
+    char line[MAXLEN], buf[MAXLEN + 32];
+    size_t n = 0;
+    (void)state;
+    unix_pair(&a, &b);
+    SK_OK(sk_setsockopt_int(b, SK_SOL_SOCKET, SK_SO_SNDBUF, 1 << 20));
+    SK_OK(sk_makefile(a, "rb", 0, &f));
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t len = 1; len <= MAXLEN; len++) {
+            every_length_line(line, len);
+            SK_OK(sk_sendall(b, line, len, 0, NULL));
+        }
+    /* pass 1: whole lines, into a buffer with room to spare */
+    for (size_t len = 1; len <= MAXLEN; len++) {
+        memset(buf, CANARY, sizeof buf);
+        SK_OK(sk_file_readline(f, buf, sizeof buf, &n));
+        assert_int_equal(n, len);
+        every_length_line(line, len);
+        assert_memory_equal(buf, line, len);
+        for (size_t i = len; i < sizeof buf; i++)
+            assert_int_equal((unsigned char)buf[i], CANARY);
+    }
+    /* pass 2: the same lines read through a limit of `limit` bytes each */
+    for (size_t len = 1; len <= MAXLEN; len++) {
+        size_t limit = 1 + len % 23, got = 0;
+        every_length_line(line, len);
+        while (got < len) {
+            memset(buf, CANARY, sizeof buf);
+            SK_OK(sk_file_readline(f, buf, limit, &n));
+            assert_int_equal(n, len - got < limit ? len - got : limit);
+            assert_memory_equal(buf, line + got, n);
+            for (size_t i = n; i < sizeof buf; i++)
+                assert_int_equal((unsigned char)buf[i], CANARY);
+            got += n;
+        }
+        assert_int_equal(buf[n - 1], '\n');
+    }
+    SK_OK(sk_shutdown(b, SK_SHUT_WR));
+    SK_OK(sk_file_readline(f, buf, sizeof buf, &n));
+    assert_int_equal(n, 0);
+    sk_file_free(f);
+    sk_socket_free(a);
+    sk_socket_free(b);
+}
+
 /* ---- writing ------------------------------------------------------------ */
 
 static void test_write_is_buffered_until_flush(void **state)
@@ -806,6 +868,7 @@ int main(void)
         cmocka_unit_test(test_read_n),
         cmocka_unit_test(test_readline),
         cmocka_unit_test(test_readline_longer_than_buffer),
+        cmocka_unit_test(test_readline_every_length_and_limit),
         cmocka_unit_test(test_write_is_buffered_until_flush),
         cmocka_unit_test(test_write_sends_when_buffer_fills),
         cmocka_unit_test(test_free_flushes),

@@ -433,8 +433,9 @@ SK_API int sk_file_read(sk_file *f, void *buf, size_t len, size_t *nread);
 
 /** Reads one line, Python's f.readline(limit): the bytes through the first
  *  "\n" inclusive, or len bytes, or up to EOF, whichever comes first
- *  (*nread == 0: EOF). Binary-safe; buf is not NUL-terminated. On failure
- *  *nread is 0 and the bytes received stay buffered.
+ *  (*nread == 0: EOF). Binary-safe; buf is not NUL-terminated, and its
+ *  bytes from buf[*nread] on keep their values. On failure *nread is 0, the
+ *  bytes received stay buffered, and buf may hold some of them.
  *  Errors: as sk_file_read. */
 SK_API int sk_file_readline(sk_file *f, void *buf, size_t len,
                             size_t *nread);
