@@ -257,7 +257,7 @@ int sk_shutdown(sk_socket *s, int how)
 [[gnu::hot]] int sk_recv(sk_socket *s, void *buf, size_t len, int flags, size_t *nread)
 {
     sk::Socket *impl = socket_of(s);
-    if (!impl || !nread || (!buf && len))
+    if (__builtin_expect(!impl || !nread || (!buf && len), 0))
         return invalid("recv");
     return impl->recv(buf, len, flags, nread);
 }
@@ -265,7 +265,7 @@ int sk_shutdown(sk_socket *s, int how)
 [[gnu::hot]] int sk_send(sk_socket *s, const void *buf, size_t len, int flags, size_t *nsent)
 {
     sk::Socket *impl = socket_of(s);
-    if (!impl || !nsent || (!buf && len))
+    if (__builtin_expect(!impl || !nsent || (!buf && len), 0))
         return invalid("send");
     return impl->send(buf, len, flags, nsent);
 }

@@ -42,7 +42,7 @@ template <class Arm, class Call>
             return rc;
     for (;;) {
         const auto r = call();
-        if (r >= 0) {
+        if (__builtin_expect(r >= 0, 1)) {
             *result = static_cast<std::size_t>(r);
             return 0;
         }

@@ -124,7 +124,7 @@ private:
     bool enter(std::uint32_t refused)
     {
         const std::uint32_t seen = state_.fetch_add(1);
-        if (seen & refused) {
+        if (__builtin_expect((seen & refused) != 0, 0)) {
             leave();
             return false;
         }
@@ -173,11 +173,11 @@ private:
 [[gnu::always_inline]] inline int Socket::recv(void *buf, std::size_t len, int flags, std::size_t *nread)
 {
     InFlight use(*this, InFlight::HandleCall{});
-    if (!use)
+    if (__builtin_expect(!use, 0))
         return fail(EBADF, "recv");
     Budget budget(mode());
     const int rc = receive(buf, len, flags, nread, budget);
-    if (rc)
+    if (__builtin_expect(rc != 0, 0))
         return fail(closed_or(rc), "recv");
     if (*nread == 0 && len != 0 && closed_or(0))
         return fail(EBADF, "recv");
@@ -187,7 +187,7 @@ private:
 [[gnu::always_inline]] inline int Socket::send(const void *buf, std::size_t len, int flags, std::size_t *nsent)
 {
     InFlight use(*this, InFlight::HandleCall{});
-    if (!use)
+    if (__builtin_expect(!use, 0))
         return fail(EBADF, "send");
     Budget budget(mode());
     const int rc = run_call(
