@@ -326,3 +326,9 @@ void sk_test_release_backlog(sk_test_backlog *b)
         close(b->fillers[i]);
     sk_socket_free(b->listener);
 }
+
+void sk_test_run_mode(void **state)
+{
+    const sk_test_mode *m = *state;
+    m->scenario(m->timeout);
+}

@@ -31,6 +31,24 @@
                      sk_errname(sk_rc_), #code);                            \
     } while (0)
 
+/* One scenario run in one mode: `timeout` is what it passes to
+ * sk_settimeout (SK_TIMEOUT_NONE, 0 or seconds). */
+typedef struct sk_test_mode {
+    void (*scenario)(double timeout);
+    double timeout;
+} sk_test_mode;
+
+/* The cmocka test function of SK_TEST_MODE entries: runs the scenario its
+ * state names. */
+void sk_test_run_mode(void **state);
+
+/* A cmocka table entry called `name` that runs scenario(timeout), so a
+ * scenario checked in blocking and in timeout mode needs no wrapper function
+ * per mode; setup and teardown as in cmocka_unit_test_setup_teardown. */
+#define SK_TEST_MODE_ST(name, scenario, timeout, setup, teardown)            \
+    {#name, sk_test_run_mode, setup, teardown, &(sk_test_mode){scenario, timeout}}
+#define SK_TEST_MODE(name, scenario, timeout) SK_TEST_MODE_ST(name, scenario, timeout, NULL, NULL)
+
 /* "::1" for SK_AF_INET6, else "127.0.0.1": one loop body for both families. */
 const char *sk_test_loopback(int family);
 

@@ -260,18 +260,6 @@ static void sendall_retried(double timeout)
     free(data);
 }
 
-static void test_sendall_blocking_is_retried(void **state)
-{
-    (void)state;
-    sendall_retried(SK_TIMEOUT_NONE);
-}
-
-static void test_sendall_timeout_mode_is_retried(void **state)
-{
-    (void)state;
-    sendall_retried(8.0);
-}
-
 static void test_sendall_timeout_mode_times_out_in_time(void **state)
 {
     const size_t len = 64u << 20;
@@ -385,18 +373,6 @@ static void connect_completes_after_signals(double timeout)
     free(acc);
     sk_socket_free(c);
     sk_test_release_backlog(&b);
-}
-
-static void test_connect_blocking_completes_after_signals(void **state)
-{
-    (void)state;
-    connect_completes_after_signals(SK_TIMEOUT_NONE);
-}
-
-static void test_connect_timeout_mode_completes_after_signals(void **state)
-{
-    (void)state;
-    connect_completes_after_signals(8.0);
 }
 
 /* ---- the interrupt check ------------------------------------------------ */
@@ -747,6 +723,7 @@ static void test_sigalrm_timer(void **state)
 }
 
 #define T(f) cmocka_unit_test_teardown(f, reset_thread)
+#define TM(f, scenario, timeout) SK_TEST_MODE_ST(f, scenario, timeout, NULL, reset_thread)
 
 int main(void)
 {
@@ -754,12 +731,12 @@ int main(void)
         T(test_recv_blocking_is_retried),
         T(test_recv_timeout_mode_retried_with_time_left),
         T(test_accept_is_retried),
-        T(test_sendall_blocking_is_retried),
-        T(test_sendall_timeout_mode_is_retried),
+        TM(test_sendall_blocking_is_retried, sendall_retried, SK_TIMEOUT_NONE),
+        TM(test_sendall_timeout_mode_is_retried, sendall_retried, 8.0),
         T(test_sendall_timeout_mode_times_out_in_time),
         T(test_connect_timeout_mode_times_out_in_time),
-        T(test_connect_blocking_completes_after_signals),
-        T(test_connect_timeout_mode_completes_after_signals),
+        TM(test_connect_blocking_completes_after_signals, connect_completes_after_signals, SK_TIMEOUT_NONE),
+        TM(test_connect_timeout_mode_completes_after_signals, connect_completes_after_signals, 8.0),
         T(test_interrupt_check_stops_recv),
         T(test_interrupt_check_stops_accept),
         T(test_interrupt_check_stops_sendall),

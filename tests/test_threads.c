@@ -242,18 +242,6 @@ static void close_wakes_connect(double timeout)
     sk_test_release_backlog(&fb);
 }
 
-static void test_close_wakes_connect_blocking(void **state)
-{
-    (void)state;
-    close_wakes_connect(SK_TIMEOUT_NONE);
-}
-
-static void test_close_wakes_connect_timeout_mode(void **state)
-{
-    (void)state;
-    close_wakes_connect(60.0);
-}
-
 /* Several threads close the same socket at once while another is blocked
  * on it: every sk_close returns 0, the call wakes, the number is released
  * once. */
@@ -671,20 +659,8 @@ static void full_duplex(double timeout)
     sk_socket_free(s);
 }
 
-static void test_full_duplex_blocking(void **state)
-{
-    (void)state;
-    full_duplex(SK_TIMEOUT_NONE);
-}
-
 /* Each direction arms its own kernel timeout; neither may disturb the
  * other. */
-static void test_full_duplex_timeout_mode(void **state)
-{
-    (void)state;
-    full_duplex(SANITY_BOUND);
-}
-
 /* ---- many threads, each with its own sockets ----------------------------- */
 
 #define WORKERS 8
@@ -941,16 +917,16 @@ int main(void)
         cmocka_unit_test(test_close_wakes_accept_timeout_mode),
         cmocka_unit_test(test_close_wakes_udp_recv),
         cmocka_unit_test(test_close_wakes_sendall),
-        cmocka_unit_test(test_close_wakes_connect_blocking),
-        cmocka_unit_test(test_close_wakes_connect_timeout_mode),
+        SK_TEST_MODE(test_close_wakes_connect_blocking, close_wakes_connect, SK_TIMEOUT_NONE),
+        SK_TEST_MODE(test_close_wakes_connect_timeout_mode, close_wakes_connect, 60.0),
         cmocka_unit_test(test_concurrent_closes),
         cmocka_unit_test(test_calls_racing_close),
         cmocka_unit_test(test_close_without_call_is_immediate),
         cmocka_unit_test(test_no_fd_reuse_race_recv),
         cmocka_unit_test(test_no_fd_reuse_race_accept),
         cmocka_unit_test(test_no_fd_reuse_while_streaming),
-        cmocka_unit_test(test_full_duplex_blocking),
-        cmocka_unit_test(test_full_duplex_timeout_mode),
+        SK_TEST_MODE(test_full_duplex_blocking, full_duplex, SK_TIMEOUT_NONE),
+        SK_TEST_MODE(test_full_duplex_timeout_mode, full_duplex, SANITY_BOUND),
         cmocka_unit_test(test_many_threads_many_sockets),
         cmocka_unit_test(test_last_error_is_per_thread),
         cmocka_unit_test(test_default_timeout_changes_are_whole),

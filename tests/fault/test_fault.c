@@ -485,18 +485,6 @@ static void connect_eintr_retried(double timeout)
     sk_socket_free(l);
 }
 
-static void test_connect_eintr_is_retried_blocking(void **state)
-{
-    (void)state;
-    connect_eintr_retried(SK_TIMEOUT_NONE);
-}
-
-static void test_connect_eintr_is_retried_timeout_mode(void **state)
-{
-    (void)state;
-    connect_eintr_retried(5.0);
-}
-
 static void test_udp_eintr_is_retried(void **state)
 {
     sk_socket *u, *v;
@@ -542,18 +530,6 @@ static void sendall_mixed_faults(double timeout)
     finish_sending(&x, x.len);
 }
 
-static void test_sendall_eintr_and_short_sends_blocking(void **state)
-{
-    (void)state;
-    sendall_mixed_faults(SK_TIMEOUT_NONE);
-}
-
-static void test_sendall_eintr_and_short_sends_timeout_mode(void **state)
-{
-    (void)state;
-    sendall_mixed_faults(SANITY_BOUND);
-}
-
 static void one_byte_sends(double timeout)
 {
     sending x;
@@ -564,18 +540,6 @@ static void one_byte_sends(double timeout)
     assert_int_equal(nsent, x.len);
     assert_int_equal(count(FN_send), (int)x.len);
     finish_sending(&x, x.len);
-}
-
-static void test_one_byte_sends_blocking(void **state)
-{
-    (void)state;
-    one_byte_sends(SK_TIMEOUT_NONE);
-}
-
-static void test_one_byte_sends_timeout_mode(void **state)
-{
-    (void)state;
-    one_byte_sends(SANITY_BOUND);
 }
 
 /* The buffered writer goes through the same path. */
@@ -813,6 +777,7 @@ static void test_timeout_mode_steady_state(void **state)
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, reset, reset)
+#define TM(f, scenario, timeout) SK_TEST_MODE_ST(f, scenario, timeout, reset, reset)
 
 int main(void)
 {
@@ -820,13 +785,13 @@ int main(void)
         T(test_recv_eintr_is_retried),
         T(test_interrupt_check_decides),
         T(test_accept_eintr_is_retried),
-        T(test_connect_eintr_is_retried_blocking),
-        T(test_connect_eintr_is_retried_timeout_mode),
+        TM(test_connect_eintr_is_retried_blocking, connect_eintr_retried, SK_TIMEOUT_NONE),
+        TM(test_connect_eintr_is_retried_timeout_mode, connect_eintr_retried, 5.0),
         T(test_udp_eintr_is_retried),
-        T(test_sendall_eintr_and_short_sends_blocking),
-        T(test_sendall_eintr_and_short_sends_timeout_mode),
-        T(test_one_byte_sends_blocking),
-        T(test_one_byte_sends_timeout_mode),
+        TM(test_sendall_eintr_and_short_sends_blocking, sendall_mixed_faults, SK_TIMEOUT_NONE),
+        TM(test_sendall_eintr_and_short_sends_timeout_mode, sendall_mixed_faults, SANITY_BOUND),
+        TM(test_one_byte_sends_blocking, one_byte_sends, SK_TIMEOUT_NONE),
+        TM(test_one_byte_sends_timeout_mode, one_byte_sends, SANITY_BOUND),
         T(test_file_flush_with_one_byte_sends),
         T(test_interrupted_sendall_reports_progress),
         T(test_recv_retry_gets_time_left),
