@@ -137,8 +137,8 @@ int FileStream::readline(void *buf, std::size_t len, std::size_t *nread)
 {
     if (closed_ || !readable_)
         return fail(EBADF, "readline");
-    if (readline_buffered(buf, len, nread))
-        return 0;
+    // readline_buffered is the shortcut the C layer takes before calling
+    // this; the loop's first pass is the same search, so it is not repeated.
     return readline_refilling(static_cast<char *>(buf), len, nread);
 }
 
@@ -149,9 +149,7 @@ int FileStream::readline_refilling(char *out, std::size_t len, std::size_t *nrea
     while (got < len) {
         const char *start = rbuf_.data() + rpos_;
         const std::size_t scan = std::min(len - got, buffered());
-        if (const void *nl = std::memchr(start, '\n', scan)) {
-            const std::size_t take = static_cast<const char *>(nl) - start + 1;
-            std::memcpy(out + got, start, take);
+        if (const std::size_t take = copy_through_newline(out + got, len - got, start, scan)) {
             rpos_ += take;
             got += take;
             break;
