@@ -332,3 +332,13 @@ void sk_test_run_mode(void **state)
     const sk_test_mode *m = *state;
     m->scenario(m->timeout);
 }
+
+void sk_test_finish_partial_send(sk_socket *sender, sk_socket *peer, unsigned char *data,
+                                 size_t len, size_t nsent)
+{
+    SK_OK(sk_close(sender));
+    assert_int_equal(sk_test_drain_to_eof(peer, data, len), nsent);
+    sk_socket_free(sender);
+    sk_socket_free(peer);
+    free(data);
+}

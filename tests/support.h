@@ -116,6 +116,12 @@ unsigned char *sk_test_pattern(size_t len);
  * `max` bytes); returns the count. Puts peer in timeout mode first. */
 size_t sk_test_drain_to_eof(sk_socket *peer, const unsigned char *expect, size_t max);
 
+/* The end of a sendall that failed part way: closes `sender`, checks that
+ * `peer` then reads exactly the first nsent bytes of data and EOF (what
+ * *nsent said was sent, no more, no less), and frees both and data. */
+void sk_test_finish_partial_send(sk_socket *sender, sk_socket *peer, unsigned char *data,
+                                 size_t len, size_t nsent);
+
 /* A peer thread acting after a delay, so the call under test blocks first.
  * On the heap: if a check fails before the join, cmocka leaves the test
  * while the thread still runs, and it must not write into a dead frame. */
