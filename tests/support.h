@@ -10,6 +10,8 @@
 #include <cmocka.h>
 #include <socketkit.h>
 
+#include "process_probe.h" /* sk_probe_open_fds() and friends */
+
 /* Far above any timeout a suite uses: a wait this long only catches a hang. */
 #define SANITY_BOUND 10.0
 
@@ -91,8 +93,6 @@ const char *sk_test_unix_path(const char *name);
 /* Seconds on the monotonic clock. */
 double sk_test_now(void);
 
-/* Number of open descriptors of this process. */
-int sk_test_open_fds(void);
 
 /* Whether fd is an open descriptor: how suites see who closed what. */
 int sk_test_fd_is_open(int fd);

@@ -124,7 +124,7 @@ static void test_new_strips_type_flags(void **state)
 static void test_new_bad_arguments(void **state)
 {
     (void)state;
-    int before = sk_test_open_fds();
+    int before = sk_probe_open_fds();
     sk_socket *s = SENTINEL;
 
     SK_FAILS(EINVAL, sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, NULL));
@@ -138,7 +138,7 @@ static void test_new_bad_arguments(void **state)
     assert_ptr_equal(s, SENTINEL);
     SK_FAILS(EPROTONOSUPPORT, sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, SK_IPPROTO_UDP, &s));
     assert_ptr_equal(s, SENTINEL);
-    assert_int_equal(sk_test_open_fds(), before);
+    assert_int_equal(sk_probe_open_fds(), before);
 }
 
 static void test_close_keeps_handle_valid(void **state)
@@ -219,18 +219,18 @@ static void test_null_handles(void **state)
 static void test_free_closes_descriptor(void **state)
 {
     (void)state;
-    int before = sk_test_open_fds();
+    int before = sk_probe_open_fds();
     sk_socket *a = NULL, *b = NULL, *c = NULL;
     SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &a));
     SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &b, &c));
-    assert_int_equal(sk_test_open_fds(), before + 3);
+    assert_int_equal(sk_probe_open_fds(), before + 3);
     int fa = sk_fileno(a);
     sk_socket_free(a);
     assert_false(sk_test_fd_is_open(fa));
     SK_OK(sk_close(b));
     sk_socket_free(b); /* already closed: only the handle goes */
     sk_socket_free(c);
-    assert_int_equal(sk_test_open_fds(), before);
+    assert_int_equal(sk_probe_open_fds(), before);
 }
 
 static void test_every_descriptor_is_cloexec(void **state)
@@ -322,7 +322,7 @@ static void test_socketpair_carries_data(void **state)
 static void test_socketpair_errors(void **state)
 {
     (void)state;
-    int before = sk_test_open_fds();
+    int before = sk_probe_open_fds();
     sk_socket *a = SENTINEL, *b = SENTINEL;
     SK_FAILS(EINVAL, sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, NULL, &b));
     SK_FAILS(EINVAL, sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, NULL));
@@ -331,7 +331,7 @@ static void test_socketpair_errors(void **state)
     SK_FAILS(EPROTONOSUPPORT, sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, SK_IPPROTO_TCP, &a, &b));
     assert_ptr_equal(a, SENTINEL);
     assert_ptr_equal(b, SENTINEL);
-    assert_int_equal(sk_test_open_fds(), before);
+    assert_int_equal(sk_probe_open_fds(), before);
 }
 
 static void test_detach_hands_over_descriptor(void **state)

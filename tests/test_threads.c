@@ -731,7 +731,7 @@ static void test_many_threads_many_sockets(void **state)
 {
     worker *w = calloc(WORKERS, sizeof *w);
     pthread_t t[WORKERS];
-    int fds_before = sk_test_open_fds();
+    int fds_before = sk_probe_open_fds();
     (void)state;
     assert_non_null(w);
     for (int i = 0; i < WORKERS; i++) {
@@ -745,7 +745,7 @@ static void test_many_threads_many_sockets(void **state)
             fail_msg("worker %d failed at step %d: %s", i, w[i].step, sk_errname(w[i].rc));
         assert_int_equal(w[i].bad, 0);
     }
-    assert_int_equal(sk_test_open_fds(), fds_before);
+    assert_int_equal(sk_probe_open_fds(), fds_before);
     free(w);
 }
 

@@ -13,8 +13,8 @@
  */
 #define _GNU_SOURCE
 #include "abi_json.h"
+#include "../process_probe.h"
 
-#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <ffi.h>
@@ -185,34 +185,6 @@ static int addr_int(const unsigned char *a, size_t off)
     int v;
     memcpy(&v, a + off, sizeof v);
     return v;
-}
-
-static int open_fds(void)
-{
-    int n = 0;
-    DIR *d = opendir("/proc/self/fd");
-    struct dirent *e;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n - 1;
-}
-
-/* Whether the shared object is still mapped into the process. */
-static int mapped(const char *needle)
-{
-    char line[4096];
-    int found = 0;
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f)
-        return -1;
-    while (!found && fgets(line, sizeof line, f))
-        found = strstr(line, needle) != NULL;
-    fclose(f);
-    return found;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -801,21 +773,21 @@ int main(int argc, char **argv)
     printf("calls through libffi: %s\n", failures ? "FAILED" : "ok");
 
     /* Descriptors of this process with the library loaded and idle. */
-    baseline = open_fds();
+    baseline = sk_probe_open_fds();
     for (int round = 0; round < 100; round++) {
         unload();
         load();
         small_workload();
-        if (open_fds() != baseline) {
-            fprintf(stderr, "round %d: %d descriptors open, %d before\n", round, open_fds(),
+        if (sk_probe_open_fds() != baseline) {
+            fprintf(stderr, "round %d: %d descriptors open, %d before\n", round, sk_probe_open_fds(),
                     baseline);
             failures++;
             break;
         }
     }
     unload();
-    EXPECT(open_fds() <= baseline);
-    still_mapped = mapped("libsocketkit.so");
+    EXPECT(sk_probe_open_fds() <= baseline);
+    still_mapped = sk_probe_mapped("libsocketkit.so");
     printf("100 dlclose/dlopen rounds: %s; after the last dlclose the library is %s\n",
            failures ? "FAILED" : "ok", still_mapped ? "still mapped (pinned)" : "unmapped");
     json_free(desc);

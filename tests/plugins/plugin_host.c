@@ -10,8 +10,8 @@
  */
 #define _GNU_SOURCE
 #include "plugin_api.h"
+#include "../process_probe.h"
 
-#include <dirent.h>
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,33 +35,6 @@ static void note(const char *who)
         server_finis++;
     else if (strcmp(who, "echo_client_plugin") == 0)
         client_finis++;
-}
-
-static int count_dir(const char *path)
-{
-    int n = 0;
-    DIR *d = opendir(path);
-    struct dirent *e;
-    if (!d)
-        return -1;
-    while ((e = readdir(d)) != NULL)
-        if (e->d_name[0] != '.')
-            n++;
-    closedir(d);
-    return n;
-}
-
-static int mapped(const char *needle)
-{
-    char line[4096];
-    int found = 0;
-    FILE *f = fopen("/proc/self/maps", "r");
-    if (!f)
-        return -1;
-    while (!found && fgets(line, sizeof line, f))
-        found = strstr(line, needle) != NULL;
-    fclose(f);
-    return found;
 }
 
 static void *open_plugin(const char *path)
@@ -112,11 +85,11 @@ int main(int argc, char **argv)
      * baseline so that only threads the plugins leave behind are counted. */
     if (pthread_create(&t, NULL, nothing, NULL) == 0)
         pthread_join(t, NULL);
-    threads0 = count_dir("/proc/self/task");
-    fds0 = count_dir("/proc/self/fd");
+    threads0 = sk_probe_count_dir("/proc/self/task");
+    fds0 = sk_probe_count_dir("/proc/self/fd");
     server_name = strrchr(argv[1], '/') ? strrchr(argv[1], '/') + 1 : argv[1];
     client_name = strrchr(argv[2], '/') ? strrchr(argv[2], '/') + 1 : argv[2];
-    EXPECT(mapped("libsocketkit.so") == 0, -1);
+    EXPECT(sk_probe_mapped("libsocketkit.so") == 0, -1);
 
     for (int round = 0; round < rounds && failures == 0; round++) {
         void *hs = open_plugin(argv[1]), *hc = open_plugin(argv[2]);
@@ -137,7 +110,7 @@ int main(int argc, char **argv)
         *(void **)&run = sym(hc, "echo_client_run");
         init_s(note);
         init_c(note);
-        EXPECT(mapped("libsocketkit.so") == 1, round);
+        EXPECT(sk_probe_mapped("libsocketkit.so") == 1, round);
 
         snprintf(msg, sizeof msg, "round %d from the client plugin", round);
         rc = start(&port);
@@ -154,14 +127,14 @@ int main(int argc, char **argv)
         EXPECT(dlclose(hs) == 0, round);
         EXPECT(server_finis == round + 1, round);
 
-        EXPECT(count_dir("/proc/self/task") == threads0, round);
-        EXPECT(count_dir("/proc/self/fd") == fds0, round);
-        EXPECT(mapped(server_name) == 0, round);
-        EXPECT(mapped(client_name) == 0, round);
-        EXPECT(mapped("libsocketkit.so") == 0, round);
+        EXPECT(sk_probe_count_dir("/proc/self/task") == threads0, round);
+        EXPECT(sk_probe_count_dir("/proc/self/fd") == fds0, round);
+        EXPECT(sk_probe_mapped(server_name) == 0, round);
+        EXPECT(sk_probe_mapped(client_name) == 0, round);
+        EXPECT(sk_probe_mapped("libsocketkit.so") == 0, round);
         if (failures)
             fprintf(stderr, "round %d: %d threads (%d before), %d descriptors (%d before)\n",
-                    round, count_dir("/proc/self/task"), threads0, count_dir("/proc/self/fd"),
+                    round, sk_probe_count_dir("/proc/self/task"), threads0, sk_probe_count_dir("/proc/self/fd"),
                     fds0);
     }
     all_unloaded = 1;
