@@ -119,7 +119,8 @@ int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out
         return EINVAL;
 
     char text[kMaxHostText + 1];
-    if (host[0] == '[') {
+    const bool bracketed = host[0] == '[';
+    if (bracketed) {
         if (family != AF_INET6 || n < 2 || host[n - 1] != ']')
             return EINVAL;
         std::memcpy(text, host + 1, n - 2);
@@ -168,10 +169,14 @@ int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out
     sin6->sin6_family = AF_INET6;
     sin6->sin6_port = port16;
     sin6->sin6_scope_id = scope;
-    if (text[0] == '\0')
-        return scope ? EINVAL : 0;  // in6addr_any: the storage is zeroed
     if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1)
         return 0;
+    // Brackets hold an IPv6 literal and nothing else: "[]" is not the any
+    // address and "[127.0.0.1]" not a mapped IPv4 address.
+    if (bracketed)
+        return EINVAL;
+    if (text[0] == '\0')
+        return scope ? EINVAL : 0;  // in6addr_any: the storage is zeroed
     in_addr v4;
     if (!scope && inet_pton(AF_INET, text, &v4) == 1) {
         sin6->sin6_addr.s6_addr[10] = 0xff;

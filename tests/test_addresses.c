@@ -166,6 +166,32 @@ static void test_ports_out_of_range(void **state)
     sk_socket_free(s);
 }
 
+/* Brackets hold an IPv6 literal: on an AF_INET6 socket neither the empty
+ * brackets (not the any address) nor a dotted IPv4 address (not its mapped
+ * form) nor a name is accepted inside them. */
+static void test_brackets_hold_only_ipv6_literals(void **state)
+{
+    (void)state;
+    static const char *bad[] = {"[]", "[127.0.0.1]", "[localhost]", "[%lo]", "[::1]x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sk_socket *s = sk_test_socket(SK_AF_INET6, SK_SOCK_STREAM);
+        int rc = sk_bind(s, bad[i], 0);
+        if (rc != EINVAL)
+            fail_msg("bind(\"%s\") on AF_INET6 gave %d (%s), expected EINVAL", bad[i], rc,
+                     sk_errname(rc));
+        rc = sk_connect(s, bad[i], 80);
+        if (rc != EINVAL)
+            fail_msg("connect(\"%s\") on AF_INET6 gave %d (%s), expected EINVAL", bad[i], rc,
+                     sk_errname(rc));
+        assert_still_unbound_and_usable(s);
+        sk_socket_free(s);
+    }
+    /* The literal itself is still fine in brackets. */
+    sk_socket *s = sk_test_socket(SK_AF_INET6, SK_SOCK_STREAM);
+    SK_OK(sk_bind(s, "[::1]", 0));
+    sk_socket_free(s);
+}
+
 static void test_malformed_hosts(void **state)
 {
     (void)state;
@@ -440,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_names_resolve),
         cmocka_unit_test(test_ports_out_of_range),
         cmocka_unit_test(test_malformed_hosts),
+        cmocka_unit_test(test_brackets_hold_only_ipv6_literals),
         cmocka_unit_test(test_unresolvable_name),
         cmocka_unit_test(test_overlong_host_name),
         cmocka_unit_test(test_ipv6_scope_suffix_on_loopback),

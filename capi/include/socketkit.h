@@ -48,7 +48,8 @@
  * getaddrinfo for the socket's family; the first result is used), "" or NULL
  * (the any-address, for bind), or "<broadcast>" (AF_INET only). An IPv6 host
  * may carry a "%scope" suffix (interface name or number) and may be written
- * in brackets ("[::1]"). On an AF_INET6 socket a dotted IPv4 address is used
+ * in brackets ("[::1]"); brackets hold an IPv6 literal only, so "[]" and
+ * "[127.0.0.1]" are EINVAL. On an AF_INET6 socket a dotted IPv4 address is used
  * as its IPv4-mapped form (::ffff:a.b.c.d). The port must be 0..65535. For
  * AF_UNIX the host is the path ("@name": the Linux abstract namespace, bound
  * with its exact length; "" binds to an automatically chosen abstract name)
@@ -420,7 +421,10 @@ SK_API double sk_getdefaulttimeout(void);
  *  unlike Python's, a file stays usable after a timeout and loses nothing.
  *  On success *out owns the file; release it with sk_file_free.
  *  Errors: EINVAL (s, mode or out NULL; mode not one of the above, e.g.
- *  "x", "a", "rt"), EBADF (closed), ENOMEM. */
+ *  "x", "a", "rt"), EBADF (closed), ENOMEM (also when bufsize is more than
+ *  the machine's memory and swap could hold: sizes near SIZE_MAX or
+ *  PTRDIFF_MAX are refused before anything is allocated, never wrapped;
+ *  convention 4). */
 SK_API int sk_makefile(sk_socket *s, const char *mode, size_t bufsize,
                        sk_file **out);
 
