@@ -92,8 +92,12 @@ int parse_scope(const char *text, unsigned *scope)
     return *scope ? 0 : EINVAL;
 }
 
-int resolve_name(int family, int socktype, const char *name, Endpoint *out)
+int resolve_name(int family, int socktype, const char *name, Budget &budget, Endpoint *out)
 {
+    // Whatever the lookup takes comes out of the call's budget.
+    budget.spent_elsewhere();
+    if (budget.exhausted())
+        return ETIMEDOUT;
     addrinfo hints{};
     hints.ai_family = family;
     hints.ai_socktype = socktype == SOCK_STREAM || socktype == SOCK_DGRAM ? socktype : 0;
@@ -105,10 +109,10 @@ int resolve_name(int family, int socktype, const char *name, Endpoint *out)
     std::memcpy(&out->storage, res->ai_addr, res->ai_addrlen);
     out->length = res->ai_addrlen;
     freeaddrinfo(res);
-    return 0;
+    return budget.exhausted() ? ETIMEDOUT : 0;
 }
 
-int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out)
+int parse_ip(int family, int socktype, const char *host, int port, Budget &budget, Endpoint *out)
 {
     if (port < 0 || port > 65535)
         return EINVAL;
@@ -158,7 +162,7 @@ int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out
             return 0;
         if (all_of(text, "0123456789.") || std::strchr(text, ':') || !is_host_name(text))
             return EINVAL;
-        if (const int rc = resolve_name(AF_INET, socktype, text, out))
+        if (const int rc = resolve_name(AF_INET, socktype, text, budget, out))
             return rc;
         reinterpret_cast<sockaddr_in *>(&out->storage)->sin_port = port16;
         return 0;
@@ -186,7 +190,7 @@ int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out
     }
     if (scope || all_of(text, "0123456789.") || std::strchr(text, ':') || !is_host_name(text))
         return EINVAL;
-    if (const int rc = resolve_name(AF_INET6, socktype, text, out))
+    if (const int rc = resolve_name(AF_INET6, socktype, text, budget, out))
         return rc;
     reinterpret_cast<sockaddr_in6 *>(&out->storage)->sin6_port = port16;
     return 0;
@@ -194,7 +198,7 @@ int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out
 
 }  // namespace
 
-int parse_endpoint(int family, int socktype, const char *host, int port, Endpoint *out)
+int parse_endpoint(int family, int socktype, const char *host, int port, Budget &budget, Endpoint *out)
 {
     *out = Endpoint{};
     switch (family) {
@@ -202,7 +206,7 @@ int parse_endpoint(int family, int socktype, const char *host, int port, Endpoin
         return parse_unix(host, port, out);
     case AF_INET:
     case AF_INET6:
-        return parse_ip(family, socktype, host, port, out);
+        return parse_ip(family, socktype, host, port, budget, out);
     default:
         return EAFNOSUPPORT;
     }

@@ -267,8 +267,14 @@ int FileStream::close()
         rc = send_buffer(call);
     }
     closed_ = true;
-    socket_->drop_io_ref();
+    let_go();
     return rc ? fail(rc, "close") : 0;
+}
+
+void FileStream::let_go()
+{
+    if (holds_descriptor_.exchange(false))
+        socket_->drop_io_ref();
 }
 
 }  // namespace sk
