@@ -100,6 +100,27 @@ int sk_test_fd_is_open(int fd)
     return fcntl(fd, F_GETFD) >= 0 || errno != EBADF;
 }
 
+int sk_test_wait_in_syscall(int tid, long nr, double bound)
+{
+    char path[64], text[64];
+    double end = sk_test_now() + bound;
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+    while (sk_test_now() < end) {
+        FILE *f = fopen(path, "r");
+        long seen = -1;
+        if (f) {
+            if (fgets(text, sizeof text, f) && text[0] >= '0' && text[0] <= '9')
+                seen = strtol(text, NULL, 10);
+            fclose(f);
+        }
+        if (seen == nr)
+            return 1;
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
 void sk_test_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};

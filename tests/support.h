@@ -149,6 +149,12 @@ int sk_test_interrupt_check(void *ctx);
 /* How often c ran, read safely while other threads may still run it. */
 int sk_test_check_calls(sk_test_check *c);
 
+/* Waits (up to bound seconds) until thread tid of this process sleeps in
+ * system call nr (SYS_recvfrom, ...), as /proc reports it: then a call
+ * made through socketkit is certainly inside the library. Returns whether
+ * it got there. */
+int sk_test_wait_in_syscall(int tid, long nr, double bound);
+
 /* Gives SIGPIPE its default, fatal disposition and unblocks it, whatever
  * the parent left: a suite checking that the library never raises SIGPIPE
  * then dies if it does. */

@@ -1,0 +1,267 @@
+/* Handles that outlive their last call: sk_socket_free and sk_file_free
+ * while another thread is inside a call on that handle wake the call as a
+ * close does (EBADF, or EOF) and release the memory only when it has left;
+ * sk_detach with a call in flight is EBUSY and changes nothing. Thousands
+ * of rounds, run under ASan (a use after free) and TSan (a race). The
+ * freeing thread waits until the call sleeps in its system call, so every
+ * round frees a handle that is certainly in use. Helper threads never call
+ * cmocka: they record, the main thread checks. */
+#include "support.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Rounds per scenario: thousands in all. */
+#define ROUNDS 600
+
+enum op { OP_RECV, OP_ACCEPT, OP_SENDALL, OP_READLINE };
+
+typedef struct {
+    sk_socket *s;
+    sk_file *f;
+    enum op op;
+    const void *data;
+    size_t len;
+    int tid;
+    int rc;
+    size_t n;
+    char buf[64];
+    sk_socket *conn;
+} inside_call;
+
+static void *inside_main(void *p)
+{
+    inside_call *c = p;
+    __atomic_store_n(&c->tid, (int)gettid(), __ATOMIC_SEQ_CST);
+    switch (c->op) {
+    case OP_RECV:
+        c->rc = sk_recv(c->s, c->buf, sizeof c->buf, 0, &c->n);
+        break;
+    case OP_ACCEPT:
+        c->rc = sk_accept(c->s, &c->conn, NULL);
+        break;
+    case OP_SENDALL:
+        c->rc = sk_sendall(c->s, c->data, c->len, 0, &c->n);
+        break;
+    case OP_READLINE:
+        c->rc = sk_file_readline(c->f, c->buf, sizeof c->buf, &c->n);
+        break;
+    }
+    return NULL;
+}
+
+static long syscall_of(enum op op)
+{
+    switch (op) {
+    case OP_ACCEPT:
+        return SYS_accept4;
+    case OP_SENDALL:
+        return SYS_sendto;
+    default:
+        return SYS_recvfrom;
+    }
+}
+
+/* Starts c's call in a thread and returns once it sleeps in the kernel. */
+static pthread_t start_inside(inside_call *c)
+{
+    pthread_t t;
+    c->rc = -1;
+    c->tid = 0;
+    assert_int_equal(pthread_create(&t, NULL, inside_main, c), 0);
+    for (int i = 0; i < 100000 && !__atomic_load_n(&c->tid, __ATOMIC_SEQ_CST); i++)
+        sk_test_sleep_ms(0);
+    assert_true(__atomic_load_n(&c->tid, __ATOMIC_SEQ_CST) != 0);
+    if (!sk_test_wait_in_syscall(c->tid, syscall_of(c->op), SANITY_BOUND))
+        fail_msg("the call never blocked in the kernel");
+    return t;
+}
+
+/* Joins t, failing (instead of hanging) if the call was not woken. */
+static void join_bounded(pthread_t t)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)SANITY_BOUND;
+    if (pthread_timedjoin_np(t, NULL, &until) != 0)
+        fail_msg("the call was not woken by the free");
+}
+
+static void assert_woken_as_by_close(const inside_call *c)
+{
+    if (!(c->rc == EBADF || (c->op == OP_RECV && c->rc == 0 && c->n == 0) ||
+          (c->op == OP_READLINE && c->rc == 0 && c->n == 0)))
+        fail_msg("woken call returned %d (%s), n=%zu; expected EBADF or EOF", c->rc,
+                 sk_errname(c->rc), c->n);
+}
+
+static void free_socket_under(enum op op, double timeout)
+{
+    static char data[4u << 20];
+    for (int round = 0; round < ROUNDS; round++) {
+        inside_call c;
+        sk_socket *a = NULL, *b = NULL;
+        memset(&c, 0, sizeof c);
+        c.op = op;
+        if (op == OP_ACCEPT) {
+            int port = 0;
+            a = sk_test_listener(SK_AF_INET, &port);
+        } else {
+            SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
+        }
+        SK_OK(sk_settimeout(a, timeout));
+        c.s = a;
+        c.data = data;
+        c.len = sizeof data;
+        pthread_t t = start_inside(&c);
+        sk_socket_free(a); /* the call is inside: it must wake, the memory wait */
+        join_bounded(t);
+        assert_woken_as_by_close(&c);
+        assert_null(c.conn);
+        sk_socket_free(b);
+    }
+}
+
+static void test_free_socket_under_recv(void **state)
+{
+    (void)state;
+    free_socket_under(OP_RECV, SK_TIMEOUT_NONE);
+    free_socket_under(OP_RECV, 60.0);
+}
+
+static void test_free_socket_under_accept(void **state)
+{
+    (void)state;
+    free_socket_under(OP_ACCEPT, SK_TIMEOUT_NONE);
+}
+
+static void test_free_socket_under_sendall(void **state)
+{
+    (void)state;
+    free_socket_under(OP_SENDALL, 60.0);
+}
+
+/* The file is the last hold on a closed socket's descriptor: freeing it
+ * closes the descriptor, which wakes the readline in flight. */
+static void test_free_file_under_readline(void **state)
+{
+    (void)state;
+    for (int round = 0; round < ROUNDS; round++) {
+        inside_call c;
+        sk_socket *a, *b;
+        memset(&c, 0, sizeof c);
+        SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
+        SK_OK(sk_makefile(a, "r", 0, &c.f));
+        if (round % 2)
+            sk_socket_free(a); /* the file keeps the descriptor */
+        else
+            SK_OK(sk_close(a));
+        c.op = OP_READLINE;
+        pthread_t t = start_inside(&c);
+        sk_file_free(c.f);
+        join_bounded(t);
+        assert_woken_as_by_close(&c);
+        if (round % 2 == 0)
+            sk_socket_free(a);
+        sk_socket_free(b);
+    }
+}
+
+/* The socket is still open, so the freed file's call is not woken: it
+ * completes when the line comes, and only then does the file go. */
+static void test_free_file_then_its_call_completes(void **state)
+{
+    (void)state;
+    for (int round = 0; round < ROUNDS; round++) {
+        inside_call c;
+        sk_socket *a, *b;
+        memset(&c, 0, sizeof c);
+        SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
+        SK_OK(sk_makefile(a, "rw", 0, &c.f));
+        c.op = OP_READLINE;
+        pthread_t t = start_inside(&c);
+        sk_file_free(c.f);
+        SK_OK(sk_sendall(b, "line\n", 5, 0, NULL));
+        join_bounded(t);
+        if (!(c.rc == 0 && c.n == 5 && memcmp(c.buf, "line\n", 5) == 0))
+            fail_msg("readline of a freed file returned %d (%s), n=%zu", c.rc, sk_errname(c.rc), c.n);
+        /* The socket is untouched and its descriptor still open. */
+        SK_OK(sk_sendall(a, "ok", 2, 0, NULL));
+        sk_test_recv_exactly(b, "ok", 2);
+        sk_socket_free(a);
+        sk_socket_free(b);
+    }
+}
+
+/* Reads and drops exactly len bytes from s (in timeout mode). */
+static void drain_exactly(sk_socket *s, size_t len)
+{
+    static char sink[65536];
+    size_t got = 0;
+    while (got < len) {
+        size_t n = 0;
+        SK_OK(sk_recv(s, sink, sizeof sink < len - got ? sizeof sink : len - got, 0, &n));
+        assert_true(n > 0);
+        got += n;
+    }
+}
+
+/* Detach with a call in flight (convention 8): EBUSY, and nothing changes;
+ * the call carries on with the socket's own descriptor. */
+static void test_detach_with_call_in_flight_is_busy(void **state)
+{
+    static char data[4u << 20];
+    (void)state;
+    for (int round = 0; round < 50; round++) {
+        inside_call c;
+        sk_socket *a, *b;
+        int fd = -1;
+        memset(&c, 0, sizeof c);
+        SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
+        const int before = sk_fileno(a);
+        c.s = a;
+        c.op = round % 2 ? OP_SENDALL : OP_RECV;
+        c.data = data;
+        c.len = sizeof data;
+        pthread_t t = start_inside(&c);
+        SK_FAILS(EBUSY, sk_detach(a, &fd));
+        assert_int_equal(fd, -1);
+        assert_int_equal(sk_fileno(a), before);
+        if (c.op == OP_RECV) {
+            SK_OK(sk_sendall(b, "x", 1, 0, NULL));
+            join_bounded(t);
+            SK_OK(c.rc);
+            assert_int_equal(c.n, 1);
+        } else {
+            SK_OK(sk_settimeout(b, SANITY_BOUND));
+            drain_exactly(b, sizeof data);
+            join_bounded(t);
+            SK_OK(c.rc);
+            assert_int_equal(c.n, sizeof data);
+        }
+        /* Nothing in flight now: detach works and hands back the same number. */
+        SK_OK(sk_detach(a, &fd));
+        assert_int_equal(fd, before);
+        assert_int_equal(close(fd), 0);
+        sk_socket_free(a);
+        sk_socket_free(b);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_free_socket_under_recv),
+        cmocka_unit_test(test_free_socket_under_accept),
+        cmocka_unit_test(test_free_socket_under_sendall),
+        cmocka_unit_test(test_free_file_under_readline),
+        cmocka_unit_test(test_free_file_then_its_call_completes),
+        cmocka_unit_test(test_detach_with_call_in_flight_is_busy),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
