@@ -1,7 +1,9 @@
-/* Handles that outlive their last call: sk_socket_free and sk_file_free
- * while another thread is inside a call on that handle wake the call as a
- * close does (EBADF, or EOF) and release the memory only when it has left;
- * sk_detach with a call in flight is EBUSY and changes nothing. Thousands
+/* Calls another thread is inside. Handles outlive their last call:
+ * sk_socket_free and sk_file_free while another thread is inside a call on
+ * that handle wake the call as a close does (EBADF, or EOF) and release the
+ * memory only when it has left; sk_detach with a call in flight is EBUSY and
+ * changes nothing; sk_close wakes the AF_UNIX waits shutdown() cannot reach
+ * (a connect to a full backlog, a datagram to a full queue). Thousands
  * of rounds, run under ASan (a use after free) and TSan (a race). The
  * freeing thread waits until the call sleeps in its system call, so every
  * round frees a handle that is certainly in use. Helper threads never call
@@ -19,7 +21,7 @@
 /* Rounds per scenario: thousands in all. */
 #define ROUNDS 600
 
-enum op { OP_RECV, OP_ACCEPT, OP_SENDALL, OP_READLINE };
+enum op { OP_RECV, OP_ACCEPT, OP_SENDALL, OP_READLINE, OP_CONNECT, OP_SENDTO };
 
 typedef struct {
     sk_socket *s;
@@ -27,6 +29,7 @@ typedef struct {
     enum op op;
     const void *data;
     size_t len;
+    const char *host; /* OP_CONNECT, OP_SENDTO */
     int tid;
     int rc;
     size_t n;
@@ -51,6 +54,12 @@ static void *inside_main(void *p)
     case OP_READLINE:
         c->rc = sk_file_readline(c->f, c->buf, sizeof c->buf, &c->n);
         break;
+    case OP_CONNECT:
+        c->rc = sk_connect(c->s, c->host, 0);
+        break;
+    case OP_SENDTO:
+        c->rc = sk_sendto(c->s, "d", 1, 0, c->host, 0, &c->n);
+        break;
     }
     return NULL;
 }
@@ -61,7 +70,10 @@ static long syscall_of(enum op op)
     case OP_ACCEPT:
         return SYS_accept4;
     case OP_SENDALL:
+    case OP_SENDTO:
         return SYS_sendto;
+    case OP_CONNECT:
+        return SYS_connect;
     default:
         return SYS_recvfrom;
     }
@@ -253,6 +265,82 @@ static void test_detach_with_call_in_flight_is_busy(void **state)
     }
 }
 
+/* An abstract AF_UNIX name no other run uses. */
+static const char *unique_name(char *buf, size_t size)
+{
+    static int counter;
+    snprintf(buf, size, "@sk-in-flight-%d-%d", (int)getpid(), ++counter);
+    return buf;
+}
+
+/* An AF_UNIX stream connect waits on the listener's backlog, where the
+ * shutdown() behind sk_close does not reach: the close must still wake it
+ * with EBADF (convention 7), and it must not report a connection made. */
+static void close_wakes_unix_connect(double timeout)
+{
+    char name[64];
+    sk_socket *l, *c;
+    sk_socket *fillers[64];
+    int nfillers = 0;
+    inside_call call;
+    SK_OK(sk_socket_new(SK_AF_UNIX, SK_SOCK_STREAM, 0, &l));
+    SK_OK(sk_bind(l, unique_name(name, sizeof name), 0));
+    SK_OK(sk_listen(l, 0));
+    /* Fill the backlog with non-blocking connects until one is refused. */
+    for (int rc = 0; rc != EAGAIN;) {
+        assert_true(nfillers < 64);
+        SK_OK(sk_socket_new(SK_AF_UNIX, SK_SOCK_STREAM, 0, &fillers[nfillers]));
+        SK_OK(sk_settimeout(fillers[nfillers], 0));
+        rc = sk_connect(fillers[nfillers++], name, 0);
+        if (rc != EAGAIN)
+            SK_OK(rc);
+    }
+    SK_OK(sk_socket_new(SK_AF_UNIX, SK_SOCK_STREAM, 0, &c));
+    SK_OK(sk_settimeout(c, timeout));
+    memset(&call, 0, sizeof call);
+    call.s = c;
+    call.op = OP_CONNECT;
+    call.host = name;
+    pthread_t t = start_inside(&call);
+    SK_OK(sk_close(c));
+    join_bounded(t);
+    if (call.rc != EBADF)
+        fail_msg("connect woken by close returned %d (%s), expected EBADF", call.rc, sk_errname(call.rc));
+    sk_socket_free(c);
+    for (int i = 0; i < nfillers; i++)
+        sk_socket_free(fillers[i]);
+    sk_socket_free(l);
+}
+
+/* An AF_UNIX datagram send waits on the receiver's full queue, where the
+ * sender's shutdown() does not reach either. */
+static void close_wakes_unix_sendto(double timeout)
+{
+    char name[64];
+    sk_socket *r, *s;
+    inside_call call;
+    size_t n = 0;
+    SK_OK(sk_socket_new(SK_AF_UNIX, SK_SOCK_DGRAM, 0, &r));
+    SK_OK(sk_bind(r, unique_name(name, sizeof name), 0));
+    SK_OK(sk_socket_new(SK_AF_UNIX, SK_SOCK_DGRAM, 0, &s));
+    SK_OK(sk_settimeout(s, timeout));
+    int rc = 0;
+    for (int i = 0; i < 100000 && rc == 0; i++)
+        rc = sk_sendto(s, "d", 1, SK_MSG_DONTWAIT, name, 0, &n);
+    assert_int_equal(rc, EAGAIN);
+    memset(&call, 0, sizeof call);
+    call.s = s;
+    call.op = OP_SENDTO;
+    call.host = name;
+    pthread_t t = start_inside(&call);
+    SK_OK(sk_close(s));
+    join_bounded(t);
+    if (call.rc != EBADF)
+        fail_msg("sendto woken by close returned %d (%s), expected EBADF", call.rc, sk_errname(call.rc));
+    sk_socket_free(s);
+    sk_socket_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -262,6 +350,10 @@ int main(void)
         cmocka_unit_test(test_free_file_under_readline),
         cmocka_unit_test(test_free_file_then_its_call_completes),
         cmocka_unit_test(test_detach_with_call_in_flight_is_busy),
+        SK_TEST_MODE(test_close_wakes_unix_connect_blocking, close_wakes_unix_connect, SK_TIMEOUT_NONE),
+        SK_TEST_MODE(test_close_wakes_unix_connect_timeout_mode, close_wakes_unix_connect, 60.0),
+        SK_TEST_MODE(test_close_wakes_unix_sendto_blocking, close_wakes_unix_sendto, SK_TIMEOUT_NONE),
+        SK_TEST_MODE(test_close_wakes_unix_sendto_timeout_mode, close_wakes_unix_sendto, 60.0),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
