@@ -42,13 +42,15 @@ SK_PLATFORM_CONSTANTS(SK_CHECK_PLATFORM)
 
 static_assert(sizeof(sk_addr{}.host) == sk::kHostCapacity, "sk_addr.host and HostPort.host must match");
 
+// The tags are atomic (read relaxed: a plain load) because a free may
+// change one while another thread's call is starting on the handle.
 struct sk_socket {
-    std::uint32_t tag;
+    std::atomic<std::uint32_t> tag;
     std::shared_ptr<sk::Socket> impl;
 };
 
 struct sk_file {
-    std::uint32_t tag;
+    std::atomic<std::uint32_t> tag;
     // Calls in flight on this handle, and kFileFreed once sk_file_free ran:
     // the handle goes when the last call leaves.
     std::atomic<std::uint32_t> calls;
@@ -70,9 +72,15 @@ struct Constant {
 constexpr Constant kConstants[] = {SK_PLATFORM_CONSTANTS(SK_CONSTANT_ENTRY) SK_LIBRARY_CONSTANTS(SK_CONSTANT_ENTRY)};
 #undef SK_CONSTANT_ENTRY
 
-sk::Socket *socket_of(const sk_socket *s) { return s && s->tag == kSocketTag ? s->impl.get() : nullptr; }
+sk::Socket *socket_of(const sk_socket *s)
+{
+    return s && s->tag.load(std::memory_order_relaxed) == kSocketTag ? s->impl.get() : nullptr;
+}
 
-sk::FileStream *file_of(sk_file *f) { return f && f->tag == kFileTag ? &f->impl : nullptr; }
+sk::FileStream *file_of(sk_file *f)
+{
+    return f && f->tag.load(std::memory_order_relaxed) == kFileTag ? &f->impl : nullptr;
+}
 
 constexpr std::uint32_t kFileFreed = 1u << 31;
 
@@ -199,7 +207,7 @@ int sk_socketpair(int family, int type, int proto, sk_socket **a, sk_socket **b)
 void sk_socket_free(sk_socket *s)
 {
     if (sk::Socket *impl = socket_of(s)) {
-        s->tag = kFreedTag;
+        s->tag.store(kFreedTag, std::memory_order_relaxed);
         // A call another thread is inside keeps the handle (and the socket)
         // until it leaves: the close wakes it, the last one out deletes.
         impl->release_when_idle([](void *handle) { delete static_cast<sk_socket *>(handle); }, s);
@@ -561,7 +569,7 @@ void sk_file_free(sk_file *f)
 {
     if (!file_of(f))
         return;
-    f->tag = kFreedTag;
+    f->tag.store(kFreedTag, std::memory_order_relaxed);
     f->calls.fetch_add(1);  // counted in, so no leaving call finishes under us
     const std::uint32_t before = f->calls.fetch_or(kFileFreed);
     if ((before & ~kFileFreed) != 0)
