@@ -104,8 +104,12 @@ int resolve_name(int family, int socktype, const char *name, Budget &budget, End
     addrinfo *res = nullptr;
     errno = 0;
     const int rc = getaddrinfo(name, nullptr, &hints, &res);
-    if (rc != 0)
-        return from_gai_error(rc, errno);
+    if (rc != 0) {
+        // A lookup that outlived the call's time is the call's timeout,
+        // whatever the resolver finally said (convention 2).
+        const int e = errno;
+        return budget.exhausted() ? ETIMEDOUT : from_gai_error(rc, e);
+    }
     std::memcpy(&out->storage, res->ai_addr, res->ai_addrlen);
     out->length = res->ai_addrlen;
     freeaddrinfo(res);
