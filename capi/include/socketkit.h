@@ -72,8 +72,14 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 /* Version                                                                  */
 
+/* The one place the version is written. The build reads these three lines
+ * (CMake's project version, the SONAME's major number, pkg-config, the CMake
+ * package version, the gemspec and the generated rockspec), and sk_version()
+ * spells them out, so a release changes only these numbers. Functions added
+ * in a minor version carry that version's symbol node (SOCKETKIT_1.1 for
+ * 1.1); a binary built against an older 1.x header runs unchanged. */
 #define SK_VERSION_MAJOR 1
-#define SK_VERSION_MINOR 0
+#define SK_VERSION_MINOR 1
 #define SK_VERSION_PATCH 0
 
 /* ------------------------------------------------------------------------ */
