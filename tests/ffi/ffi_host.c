@@ -4,7 +4,7 @@
  * dlopens libsocketkit.so.1, builds an ffi_cif for every function from the
  * description, resolves each symbol at the described symbol version and then
  * drives the library purely through ffi_call: TCP echo, UDP exchange,
- * timeouts, the bad-input rules of SPEC rule 4, and finally 100 rounds of
+ * timeouts, the bad-input rules of convention 4, and finally 100 rounds of
  * dlclose + dlopen with sockets made and freed each time, counting
  * descriptors. Whatever the description gets wrong (a missing function, a
  * wrong type, a wrong constant or offset) shows up here as a failed call.
@@ -466,7 +466,7 @@ static void interrupt_check(ffi_cif *cif, void *ret, void **args, void *user)
     *(ffi_sarg *)ret = ctx == &interrupt_checks; /* non-zero: return EINTR */
 }
 
-/* SPEC rule 3 through an FFI callback: a blocked recv interrupted by a
+/* Convention 3 through an FFI callback: a blocked recv interrupted by a
  * signal asks the installed check, which says "stop", so recv returns
  * EINTR instead of retrying. */
 static void check_interrupt_callback(const json_value *d)
@@ -570,7 +570,7 @@ static void check_null_handles(void)
     EXPECT(swept >= 30);
 }
 
-/* SPEC rule 4, row by row: NULL required pointers, closed sockets, bad
+/* Convention 4, row by row: NULL required pointers, closed sockets, bad
  * ports, malformed addresses, unknown modes, NaN timeouts, long AF_UNIX
  * paths, unknown families. Each bad call must change nothing. */
 static void check_bad_input(void)
