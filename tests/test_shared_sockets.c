@@ -38,7 +38,7 @@ typedef struct {
 static void *waiter_main(void *p)
 {
     waiter *w = p;
-    __atomic_store_n(&w->tid, (int)gettid(), __ATOMIC_SEQ_CST);
+    sk_test_record_tid(&w->tid);
     if (w->accept)
         w->rc = sk_accept(w->s, &w->conn, NULL);
     else
@@ -50,22 +50,12 @@ static void *waiter_main(void *p)
 /* Starts w's call and returns once it sleeps in the kernel. */
 static pthread_t start_waiter(waiter *w)
 {
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, waiter_main, w), 0);
-    for (int i = 0; i < 100000 && !__atomic_load_n(&w->tid, __ATOMIC_SEQ_CST); i++)
-        sk_test_sleep_ms(0);
-    if (!sk_test_wait_in_syscall(w->tid, w->accept ? SYS_accept4 : SYS_recvfrom, SANITY_BOUND))
-        fail_msg("the call never blocked in the kernel");
-    return t;
+    return sk_test_start_in_syscall(waiter_main, w, &w->tid, w->accept ? SYS_accept4 : SYS_recvfrom);
 }
 
 static void join_bounded(pthread_t t)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)SANITY_BOUND;
-    if (pthread_timedjoin_np(t, NULL, &until) != 0)
-        fail_msg("the call did not return");
+    sk_test_join_bounded(t, "the call did not return");
 }
 
 static int wait_child(pid_t pid)

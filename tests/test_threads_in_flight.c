@@ -40,7 +40,7 @@ typedef struct {
 static void *inside_main(void *p)
 {
     inside_call *c = p;
-    __atomic_store_n(&c->tid, (int)gettid(), __ATOMIC_SEQ_CST);
+    sk_test_record_tid(&c->tid);
     switch (c->op) {
     case OP_RECV:
         c->rc = sk_recv(c->s, c->buf, sizeof c->buf, 0, &c->n);
@@ -82,26 +82,13 @@ static long syscall_of(enum op op)
 /* Starts c's call in a thread and returns once it sleeps in the kernel. */
 static pthread_t start_inside(inside_call *c)
 {
-    pthread_t t;
     c->rc = -1;
-    c->tid = 0;
-    assert_int_equal(pthread_create(&t, NULL, inside_main, c), 0);
-    for (int i = 0; i < 100000 && !__atomic_load_n(&c->tid, __ATOMIC_SEQ_CST); i++)
-        sk_test_sleep_ms(0);
-    assert_true(__atomic_load_n(&c->tid, __ATOMIC_SEQ_CST) != 0);
-    if (!sk_test_wait_in_syscall(c->tid, syscall_of(c->op), SANITY_BOUND))
-        fail_msg("the call never blocked in the kernel");
-    return t;
+    return sk_test_start_in_syscall(inside_main, c, &c->tid, syscall_of(c->op));
 }
 
-/* Joins t, failing (instead of hanging) if the call was not woken. */
 static void join_bounded(pthread_t t)
 {
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += (time_t)SANITY_BOUND;
-    if (pthread_timedjoin_np(t, NULL, &until) != 0)
-        fail_msg("the call was not woken by the free");
+    sk_test_join_bounded(t, "the call was not woken");
 }
 
 static void assert_woken_as_by_close(const inside_call *c)
@@ -273,6 +260,23 @@ static const char *unique_name(char *buf, size_t size)
     return buf;
 }
 
+/* Starts op on s (to host) in a thread, closes s once the call sleeps in
+ * the kernel, and checks the call returned EBADF; frees s. */
+static void close_wakes_with_ebadf(sk_socket *s, enum op op, const char *host)
+{
+    inside_call call;
+    memset(&call, 0, sizeof call);
+    call.s = s;
+    call.op = op;
+    call.host = host;
+    pthread_t t = start_inside(&call);
+    SK_OK(sk_close(s));
+    join_bounded(t);
+    if (call.rc != EBADF)
+        fail_msg("call woken by close returned %d (%s), expected EBADF", call.rc, sk_errname(call.rc));
+    sk_socket_free(s);
+}
+
 /* An AF_UNIX stream connect waits on the listener's backlog, where the
  * shutdown() behind sk_close does not reach: the close must still wake it
  * with EBADF (convention 7), and it must not report a connection made. */
@@ -282,7 +286,6 @@ static void close_wakes_unix_connect(double timeout)
     sk_socket *l, *c;
     sk_socket *fillers[64];
     int nfillers = 0;
-    inside_call call;
     SK_OK(sk_socket_new(SK_AF_UNIX, SK_SOCK_STREAM, 0, &l));
     SK_OK(sk_bind(l, unique_name(name, sizeof name), 0));
     SK_OK(sk_listen(l, 0));
@@ -297,16 +300,7 @@ static void close_wakes_unix_connect(double timeout)
     }
     SK_OK(sk_socket_new(SK_AF_UNIX, SK_SOCK_STREAM, 0, &c));
     SK_OK(sk_settimeout(c, timeout));
-    memset(&call, 0, sizeof call);
-    call.s = c;
-    call.op = OP_CONNECT;
-    call.host = name;
-    pthread_t t = start_inside(&call);
-    SK_OK(sk_close(c));
-    join_bounded(t);
-    if (call.rc != EBADF)
-        fail_msg("connect woken by close returned %d (%s), expected EBADF", call.rc, sk_errname(call.rc));
-    sk_socket_free(c);
+    close_wakes_with_ebadf(c, OP_CONNECT, name);
     for (int i = 0; i < nfillers; i++)
         sk_socket_free(fillers[i]);
     sk_socket_free(l);
@@ -318,7 +312,6 @@ static void close_wakes_unix_sendto(double timeout)
 {
     char name[64];
     sk_socket *r, *s;
-    inside_call call;
     size_t n = 0;
     SK_OK(sk_socket_new(SK_AF_UNIX, SK_SOCK_DGRAM, 0, &r));
     SK_OK(sk_bind(r, unique_name(name, sizeof name), 0));
@@ -328,16 +321,7 @@ static void close_wakes_unix_sendto(double timeout)
     for (int i = 0; i < 100000 && rc == 0; i++)
         rc = sk_sendto(s, "d", 1, SK_MSG_DONTWAIT, name, 0, &n);
     assert_int_equal(rc, EAGAIN);
-    memset(&call, 0, sizeof call);
-    call.s = s;
-    call.op = OP_SENDTO;
-    call.host = name;
-    pthread_t t = start_inside(&call);
-    SK_OK(sk_close(s));
-    join_bounded(t);
-    if (call.rc != EBADF)
-        fail_msg("sendto woken by close returned %d (%s), expected EBADF", call.rc, sk_errname(call.rc));
-    sk_socket_free(s);
+    close_wakes_with_ebadf(s, OP_SENDTO, name);
     sk_socket_free(r);
 }
 
