@@ -145,6 +145,17 @@ static void test_free_socket_under_sendall(void **state)
     free_socket_under(OP_SENDALL, 60.0);
 }
 
+/* A socketpair (*a, *b) and a file of `mode` on *a with a readline in
+ * flight on it. */
+static pthread_t readline_in_flight(inside_call *c, const char *mode, sk_socket **a, sk_socket **b)
+{
+    memset(c, 0, sizeof *c);
+    SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, a, b));
+    SK_OK(sk_makefile(*a, mode, 0, &c->f));
+    c->op = OP_READLINE;
+    return start_inside(c);
+}
+
 /* The file is the last hold on a closed socket's descriptor: freeing it
  * closes the descriptor, which wakes the readline in flight. */
 static void test_free_file_under_readline(void **state)
@@ -153,15 +164,11 @@ static void test_free_file_under_readline(void **state)
     for (int round = 0; round < ROUNDS; round++) {
         inside_call c;
         sk_socket *a, *b;
-        memset(&c, 0, sizeof c);
-        SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
-        SK_OK(sk_makefile(a, "r", 0, &c.f));
+        pthread_t t = readline_in_flight(&c, "r", &a, &b);
         if (round % 2)
             sk_socket_free(a); /* the file keeps the descriptor */
         else
             SK_OK(sk_close(a));
-        c.op = OP_READLINE;
-        pthread_t t = start_inside(&c);
         sk_file_free(c.f);
         join_bounded(t);
         assert_woken_as_by_close(&c);
@@ -179,11 +186,7 @@ static void test_free_file_then_its_call_completes(void **state)
     for (int round = 0; round < ROUNDS; round++) {
         inside_call c;
         sk_socket *a, *b;
-        memset(&c, 0, sizeof c);
-        SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
-        SK_OK(sk_makefile(a, "rw", 0, &c.f));
-        c.op = OP_READLINE;
-        pthread_t t = start_inside(&c);
+        pthread_t t = readline_in_flight(&c, "rw", &a, &b);
         sk_file_free(c.f);
         SK_OK(sk_sendall(b, "line\n", 5, 0, NULL));
         join_bounded(t);
