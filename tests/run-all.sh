@@ -3,6 +3,8 @@
 #   1. build/ci    RelWithDebInfo, everything on, all of ctest
 #   2. build/asan  AddressSanitizer + UndefinedBehaviorSanitizer, core + fault suites
 #   3. build/tsan  ThreadSanitizer, the suites labelled "threads"
+#   4. build/fuzz  clang + libFuzzer + ASan/UBSan: each fuzz target for a few
+#                  seconds (SK_FUZZ_SECONDS, default 8) in its own namespace
 # Each stage runs even if an earlier one failed, so one run shows every
 # problem; the exit status is non-zero if any stage failed. The output ends
 # with the ctest summary of the full build (CI reads those lines).
@@ -15,7 +17,7 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 jobs=${JOBS:-2}
-stages=${SK_STAGES:-ci asan tsan}
+stages=${SK_STAGES:-ci asan tsan fuzz}
 logdir=$root/build/logs
 mkdir -p "$logdir"
 
@@ -102,6 +104,10 @@ for s in $stages; do
       else
         result[tsan]="FAIL (ThreadSanitizer unusable)"
       fi ;;
+    fuzz)
+      CC=clang CXX=clang++ stage fuzz 'fuzz' -DSOCKETKIT_FUZZ=ON -DBUILD_TESTING=OFF \
+        -DSOCKETKIT_FUZZ_SECONDS="${SK_FUZZ_SECONDS:-8}" -DSOCKETKIT_SANITIZE=address,undefined \
+        -DSOCKETKIT_BINDINGS=OFF -DSOCKETKIT_BENCH=OFF -DSOCKETKIT_EXAMPLES=OFF ;;
     *) echo "run-all: unknown stage $s"; result[$s]="FAIL (unknown stage)" ;;
   esac
 done
