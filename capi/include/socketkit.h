@@ -226,6 +226,8 @@ SK_API void sk_socket_free(sk_socket *s);
  *  If files made by sk_makefile are open, the descriptor stays open until
  *  the last of them closes (Python's rule): calls already blocked on it are
  *  not woken then, and closing the last file wakes them instead.
+ *  Since 1.1 it also removes the socket from every sk_poller it is in,
+ *  before the descriptor can close, files or forks notwithstanding.
  *  Errors: EINVAL (s is NULL). */
 SK_API int sk_close(sk_socket *s);
 
@@ -484,15 +486,16 @@ SK_API int sk_file_close(sk_file *f);
 SK_API void sk_file_free(sk_file *f);
 
 /** How many bytes the file has already read from the socket and holds for
- *  the next read or readline (since 1.1). A poller sees only the kernel's
+ *  the next read or readline. A poller sees only the kernel's
  *  buffers: a socket read through a file can have a line waiting here while
  *  a wait reports it not readable, so serve these first. A file opened
  *  without "r" holds none: *n is 0.
- *  Errors: EINVAL (f or n NULL), EBADF (the file was closed). */
+ *  Errors: EINVAL (f or n NULL), EBADF (the file was closed).
+ *  Added in 1.1. */
 SK_API int sk_file_buffered(const sk_file *f, size_t *n);
 
 /* ------------------------------------------------------------------------ */
-/* Many sockets at once: the poller (since 1.1)                             */
+/* Many sockets at once: the poller (added in 1.1)                         */
 
 /** A set of sockets and descriptors to wait on, Python's
  *  selectors.DefaultSelector (epoll on Linux: no FD_SETSIZE cap, and a wait
@@ -529,12 +532,14 @@ typedef struct sk_event {
 
 /** Makes an empty poller. On success *out owns it; release it with
  *  sk_poller_free. Its descriptors are close-on-exec.
- *  Errors: EINVAL (out NULL), EMFILE, ENFILE, ENOMEM. */
+ *  Errors: EINVAL (out NULL), EMFILE, ENFILE, ENOMEM.
+ *  Added in 1.1. */
 SK_API int sk_poller_new(sk_poller **out);
 
 /** Releases the poller. Its sockets and descriptors stay open and are
  *  simply no longer watched. NULL is a no-op. No other thread may be
- *  using the poller (a wait in progress must have returned). */
+ *  using the poller (a wait in progress must have returned).
+ *  Added in 1.1. */
 SK_API void sk_poller_free(sk_poller *p);
 
 /** Registers socket s for events, Python's register(sock, events, data):
@@ -544,7 +549,8 @@ SK_API void sk_poller_free(sk_poller *p);
  *  s unregisters it. A socket may be in several pollers.
  *  Errors: EINVAL (p or s NULL, an unknown bit in events), EBADF (s closed),
  *  EEXIST (s, or a descriptor with its number, is already in p), ENOMEM,
- *  ENOSPC (the user's epoll watch limit). */
+ *  ENOSPC (the user's epoll watch limit).
+ *  Added in 1.1. */
 SK_API int sk_poller_add(sk_poller *p, sk_socket *s, unsigned events, void *udata);
 
 /** Registers any pollable descriptor (a pipe, an eventfd, a socket socketkit
@@ -552,27 +558,32 @@ SK_API int sk_poller_add(sk_poller *p, sk_socket *s, unsigned events, void *udat
  *  in sk_poller_add. Its events have socket NULL.
  *  Errors: EINVAL (p NULL, fd negative, an unknown bit in events, fd is p's
  *  own descriptor), EBADF (fd not open), EPERM (fd cannot be polled, e.g. a
- *  regular file), EEXIST (fd already in p), ENOMEM, ENOSPC. */
+ *  regular file), EEXIST (fd already in p), ENOMEM, ENOSPC.
+ *  Added in 1.1. */
 SK_API int sk_poller_add_fd(sk_poller *p, int fd, unsigned events, void *udata);
 
 /** Changes the events and udata of s's registration, Python's modify().
  *  Errors: EINVAL (p or s NULL, an unknown bit in events), EBADF (s closed),
- *  ENOENT (s is not in p), ENOMEM. */
+ *  ENOENT (s is not in p), ENOMEM.
+ *  Added in 1.1. */
 SK_API int sk_poller_modify(sk_poller *p, sk_socket *s, unsigned events, void *udata);
 
 /** The same for a descriptor; also accepts a socket's descriptor number.
  *  Errors: EINVAL (p NULL, fd negative, an unknown bit in events), ENOENT
- *  (fd is not in p), EBADF (fd was closed without being removed), ENOMEM. */
+ *  (fd is not in p), EBADF (fd was closed without being removed), ENOMEM.
+ *  Added in 1.1. */
 SK_API int sk_poller_modify_fd(sk_poller *p, int fd, unsigned events, void *udata);
 
 /** Unregisters s, Python's unregister(sock). s stays open.
  *  Errors: EINVAL (p or s NULL), EBADF (s closed: it is in no poller any
- *  more), ENOENT (s is not in p). */
+ *  more), ENOENT (s is not in p).
+ *  Added in 1.1. */
 SK_API int sk_poller_remove(sk_poller *p, sk_socket *s);
 
 /** Unregisters a descriptor (or a socket by its descriptor number). A
  *  descriptor already closed is removed all the same.
- *  Errors: EINVAL (p NULL, fd negative), ENOENT (fd is not in p). */
+ *  Errors: EINVAL (p NULL, fd negative), ENOENT (fd is not in p).
+ *  Added in 1.1. */
 SK_API int sk_poller_remove_fd(sk_poller *p, int fd);
 
 /** Waits until a registration is ready, Python's select(timeout), and
@@ -585,7 +596,8 @@ SK_API int sk_poller_remove_fd(sk_poller *p, int fd);
  *  for EINTR (convention 3).
  *  Errors: EINVAL (p, events or n NULL, max 0, NaN or negative timeout other
  *  than SK_TIMEOUT_NONE), ERANGE (infinite or too large timeout), EINTR
- *  (the interrupt handler asked for it). */
+ *  (the interrupt handler asked for it).
+ *  Added in 1.1. */
 SK_API int sk_poller_wait(sk_poller *p, sk_event *events, size_t max,
                           double timeout, size_t *n);
 
@@ -593,7 +605,8 @@ SK_API int sk_poller_wait(sk_poller *p, sk_event *events, size_t max,
  *  in progress, the next one (several wakeups before a wait count as one).
  *  Async-signal-safe: may be called from a signal handler or any thread.
  *  Sets no sk_last_error() message (that would not be signal-safe).
- *  Errors: EINVAL (p NULL). */
+ *  Errors: EINVAL (p NULL).
+ *  Added in 1.1. */
 SK_API int sk_poller_wakeup(sk_poller *p);
 
 /* ------------------------------------------------------------------------ */
