@@ -101,6 +101,8 @@ for ((pass = 1; pass <= passes; pass++)); do
           rate=$(awk '{ print $2 }' <<<"$line") cpu=$(awk '{ print $4 }' <<<"$line")
         fi
         kill -0 "$server_pid" 2>/dev/null || rate=fail
+        [[ $rate == fail ]] && echo "  ${names[$i]} at $conns/$busy failed: $(head -c 200 "$tmp/load.err")" \
+          "$(tail -c 200 "$tmp/server.out")"
         stop_server
       fi
       printf '%s\t%s/%s\t%s\t%s\t%s\n' "$pass" "$conns" "$busy" "${names[$i]}" "$rate" "$cpu" >>"$results"
