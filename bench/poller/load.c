@@ -97,15 +97,25 @@ int main(int argc, char **argv)
     int *fds = calloc((size_t)nconn, sizeof *fds);
     int *got = calloc((size_t)nconn, sizeof *got);
     for (int i = 0; i < nconn; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-            die("socket");
-        struct linger lg = {1, 0};
-        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
-            die("connect");
+        /* A loaded machine may refuse or drop a connection while the
+         * server's queues are full: try again, for at most about 10 s. */
+        int fd = -1;
+        for (int attempt = 0; fd < 0; attempt++) {
+            fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (fd < 0)
+                die("socket");
+            struct linger lg = {1, 0};
+            setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+            int one = 1;
+            setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
+                break;
+            if ((errno != ECONNREFUSED && errno != ETIMEDOUT && errno != EAGAIN) || attempt >= 1000)
+                die("connect");
+            close(fd);
+            fd = -1;
+            usleep(10000);
+        }
         fds[i] = fd;
     }
     if (nbusy == 0) {
