@@ -79,9 +79,16 @@ start_server() {
   stop_server
   return 1
 }
+# A server busy with thousands of connections may take its time over
+# SIGTERM; it gets 5 s, then SIGKILL.
 stop_server() {
   [[ -n $server_pid ]] || return 0
   kill "$server_pid" 2>/dev/null
+  for ((t = 0; t < 50; t++)); do
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$server_pid" 2>/dev/null
   wait "$server_pid" 2>/dev/null
   server_pid=""
 }
