@@ -22,7 +22,8 @@ typedef struct client {
     sk_socket *s;
     char *unsent;
     size_t nunsent;
-    int eof; /* it shut down its side: close once everything is sent */
+    int eof;         /* it shut down its side: close once everything is sent */
+    unsigned events; /* what the poller watches for it */
 } client;
 
 static int fail(const char *what, int rc)
@@ -89,8 +90,13 @@ static int on_client(sk_poller *p, client *c, unsigned events)
         drop(c);
         return 1;
     }
-    if (rc == 0) /* wait for room while bytes are pending, else for data */
-        rc = sk_poller_modify(p, c->s, c->nunsent ? SK_POLLOUT : SK_POLLIN, c);
+    /* Wait for room while bytes are pending, else for data; the poller is
+     * told only when that changes (most echoes go out at once). */
+    unsigned want = c->nunsent ? SK_POLLOUT : SK_POLLIN;
+    if (rc == 0 && want != c->events) {
+        rc = sk_poller_modify(p, c->s, want, c);
+        c->events = want;
+    }
     if (rc != 0) {
         sk_addr peer;
         if (sk_getpeername(c->s, &peer) == 0)
@@ -122,6 +128,7 @@ static void on_listener(sk_poller *p, sk_socket *l)
             continue;
         }
         c->s = conn;
+        c->events = SK_POLLIN;
     }
 }
 

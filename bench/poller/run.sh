@@ -3,7 +3,8 @@
 # single-threaded echo servers pinned to CPU 0 with 64-byte closed loops, at
 # 100, 1,000 and 10,000 connections all busy and 10,000 connected with 100
 # busy. Servers: raw C epoll (the baseline), socketkit's poller in C, Lua and
-# Ruby, and each language's incumbent: libuv, LuaSocket's select, Ruby's
+# Ruby (the Lua and Ruby ones are examples/*/poller_echo_server), and each
+# language's incumbent: libuv, LuaSocket's select, Ruby's
 # IO.select and nio4r. Passes are interleaved (every server once per pass),
 # and each pass's rates are divided by raw epoll's in the same pass; the
 # tables give the median ratio and its spread. Then the user space each
@@ -44,7 +45,7 @@ else
   echo "echo bench: no libuv server (libuv1-dev missing at build time)"
 fi
 if lua5.4 -e 'require "socketkit"' 2>/dev/null; then
-  add_server sk-lua "lua5.4 $here/server.lua"
+  add_server sk-lua "lua5.4 $here/../../examples/lua/poller_echo_server.lua 127.0.0.1 0"
 else
   echo "echo bench: the socketkit Lua module is not on LUA_CPATH; no Lua server"
 fi
@@ -52,7 +53,7 @@ if lua5.4 -e 'require "socket"' 2>/dev/null; then
   add_server luasocket "lua5.4 $here/server_luasocket.lua"
 fi
 if ruby -e 'require "socketkit"' 2>/dev/null; then
-  add_server sk-ruby "ruby $here/server.rb"
+  add_server sk-ruby "ruby $here/../../examples/ruby/poller_echo_server.rb 127.0.0.1 0"
 else
   echo "echo bench: the socketkit Ruby extension is not on RUBYLIB; no Ruby server"
 fi
@@ -70,7 +71,7 @@ start_server() {
   taskset -c 0 ${cmds[$1]} >"$out" 2>&1 &
   server_pid=$!
   for ((i = 0; i < 300; i++)); do
-    port=$(sed -n 's/^listening on //p' "$out")
+    port=$(sed -n 's/^listening on \(.*:\)\{0,1\}\([0-9]*\)$/\2/p' "$out")
     [[ -n $port ]] && return 0
     kill -0 "$server_pid" 2>/dev/null || break
     sleep 0.05

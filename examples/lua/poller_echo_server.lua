@@ -35,7 +35,8 @@ print(string.format(family == sk.AF_INET6 and "listening on [%s]:%d" or "listeni
 io.stdout:flush()
 
 -- Each client's data value: { unsent = bytes its socket could not take yet,
--- eof = it shut down its side }. Closing a socket takes it out of the poller.
+-- eof = it shut down its side, events = what the poller watches for it }.
+-- Closing a socket takes it out of the poller.
 local finished = 0
 
 local function done(sock, why)
@@ -71,8 +72,14 @@ local function on_client(sock, state, events)
   end
   if not ok then return done(sock, why) end
   if state.eof and not state.unsent then return done(sock) end
-  local _, msg = poller:modify(sock, state.unsent and sk.POLLOUT or sk.POLLIN, state)
-  if msg then done(sock, msg) end
+  -- Room while bytes are pending, else data; the poller is told only when
+  -- that changes (most echoes go out at once).
+  local want = state.unsent and sk.POLLOUT or sk.POLLIN
+  if want ~= state.events then
+    local _, msg = poller:modify(sock, want, state)
+    if msg then return done(sock, msg) end
+    state.events = want
+  end
 end
 
 while max_clients == 0 or finished < max_clients do
@@ -82,7 +89,7 @@ while max_clients == 0 or finished < max_clients do
         local conn = listener:accept()
         if not conn then break end -- EAGAIN: no more waiting
         check(conn:settimeout(0))
-        check(poller:add(conn, sk.POLLIN, {}))
+        check(poller:add(conn, sk.POLLIN, { events = sk.POLLIN }))
       end
     else
       on_client(ev.socket, ev.data, ev.events)

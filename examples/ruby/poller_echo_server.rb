@@ -24,9 +24,10 @@ h, p = listener.getsockname
 puts(family == SK::AF_INET6 ? "listening on [#{h}]:#{p}" : "listening on #{h}:#{p}")
 $stdout.flush
 
-# Each client's data: the bytes its socket could not take yet, and whether
-# it shut down its side. Closing a socket takes it out of the poller.
-Client = Struct.new(:unsent, :eof)
+# Each client's data: the bytes its socket could not take yet, whether it
+# shut down its side, and what the poller watches for it. Closing a socket
+# takes it out of the poller.
+Client = Struct.new(:unsent, :eof, :events)
 finished = 0
 
 send_some = lambda do |sock, state, data|
@@ -44,7 +45,7 @@ until max_clients.positive? && finished >= max_clients
       loop do
         conn, = listener.accept
         conn.settimeout(0)
-        poller.add(conn, SK::POLLIN, Client.new(nil, false))
+        poller.add(conn, SK::POLLIN, Client.new(nil, false, SK::POLLIN))
       rescue Errno::EAGAIN
         break
       end
@@ -65,7 +66,13 @@ until max_clients.positive? && finished >= max_clients
         sock.close
         finished += 1
       else
-        poller.modify(sock, state.unsent ? SK::POLLOUT : SK::POLLIN, state)
+        # Room while bytes are pending, else data; the poller is told only
+        # when that changes (most echoes go out at once).
+        want = state.unsent ? SK::POLLOUT : SK::POLLIN
+        if want != state.events
+          poller.modify(sock, want, state)
+          state.events = want
+        end
       end
     rescue Errno::EAGAIN
       next
