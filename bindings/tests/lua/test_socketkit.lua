@@ -847,7 +847,9 @@ test("poller: pollers are collected with their descriptors", function()
   for _ = 1, 200 do forget() end
   collectgarbage()
   collectgarbage()
-  eq(fd_count(), before, "descriptors after collection")
+  -- At most as many: garbage of earlier tests may go in these collections.
+  local after = fd_count()
+  assert(after <= before, string.format("%d descriptors after collection, %d before", after, before))
 end)
 
 test("poller: 10,000 sockets in one poller", function()
