@@ -89,8 +89,17 @@ local function pid()
 end
 local mypid = pid()
 
+-- The descriptors open in this process, counted by a shell that leaves out
+-- the pipe it answers through: io.popen closes this process's copy of the
+-- shell's end only after the shell has started, so that end may or may not
+-- be listed, and an entry that is gone by the time it is read was that end.
 local function fd_count()
-  local p = assert(io.popen("ls /proc/" .. mypid .. "/fd | wc -l"))
+  local p = assert(io.popen(string.format([[
+    answer=$(readlink /proc/$$/fd/1) n=0
+    for fd in /proc/%d/fd/*; do
+      link=$(readlink "$fd") && [ "$link" != "$answer" ] && n=$((n + 1))
+    done
+    echo "$n"]], mypid)))
   local n = p:read("n")
   p:close()
   return n
