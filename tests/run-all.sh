@@ -22,6 +22,9 @@ jobs=${JOBS:-2}
 stages=${SK_STAGES:-ci asan tsan builds}
 logdir=$root/build/logs
 mkdir -p "$logdir"
+# A stage that fails before its ctest must not leave an earlier run's ctest
+# log behind for the closing summary to report.
+for s in $stages; do rm -f "$logdir/$s.ctest.log"; done
 
 if [[ "${SK_SKIP_DEPS:-0}" != 1 ]]; then
   bash "$root/.ci/install-deps" || { echo "run-all: installing packages failed"; exit 1; }
