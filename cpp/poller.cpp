@@ -70,9 +70,9 @@ Poller::Slot *Poller::find(int fd)
 
 std::uint32_t Poller::take_free_slot()
 {
-    if (!free_.empty()) {
-        const std::uint32_t index = free_.back();
-        free_.pop_back();
+    if (free_head_ != kNoFree) {
+        const std::uint32_t index = free_head_;
+        free_head_ = static_cast<std::uint32_t>(reinterpret_cast<std::uintptr_t>(slot(index).owner));
         return index;
     }
     if ((used_ & (kChunkSize - 1)) == 0) {
@@ -81,17 +81,19 @@ std::uint32_t Poller::take_free_slot()
             chunk[i] = Slot{nullptr, nullptr, nullptr, -1, 0};
         chunks_.push_back(std::move(chunk));
     }
-    // erase() returns slots to free_ where it may not allocate: room for
-    // every slot is made while allocating is still allowed.
-    if (free_.capacity() < used_ + 1u)
-        free_.reserve(std::max<std::size_t>(64, 2 * free_.capacity()));
     return used_++;
+}
+
+void Poller::release_slot(std::uint32_t index)
+{
+    slot(index).owner = reinterpret_cast<void *>(static_cast<std::uintptr_t>(free_head_));
+    free_head_ = index;
 }
 
 int Poller::insert(int fd, Socket *socket, void *owner, unsigned events, void *udata)
 {
     if (static_cast<std::size_t>(fd) >= slot_of_fd_.size())
-        slot_of_fd_.resize(std::max<std::size_t>(static_cast<std::size_t>(fd) + 1, 2 * slot_of_fd_.size()), kNoSlot);
+        slot_of_fd_.resize((static_cast<std::size_t>(fd) / kFdStep + 1) * kFdStep, kNoSlot);
     const std::uint32_t index = take_free_slot();
     Slot &s = slot(index);
     epoll_event ev{};
@@ -99,7 +101,7 @@ int Poller::insert(int fd, Socket *socket, void *owner, unsigned events, void *u
     ev.data.u64 = pack(index, s.generation);
     if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &ev) < 0) {
         const int rc = errno;
-        free_.push_back(index);
+        release_slot(index);
         return rc;
     }
     s.udata = udata;
@@ -134,7 +136,7 @@ void Poller::erase(Slot &s)
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, s.fd, &ignored);
     slot_of_fd_[s.fd] = kNoSlot;
     s = Slot{nullptr, nullptr, nullptr, -1, s.generation + 1};
-    free_.push_back(index);  // capacity reserved by take_free_slot
+    release_slot(index);
 }
 
 // --- sockets -------------------------------------------------------------------

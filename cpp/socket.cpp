@@ -263,12 +263,8 @@ void Socket::drop_io_ref()
 
 int Socket::detach(int *fd)
 {
-    {
-        InFlight use(*this, InFlight::HandleCall{});
-        if (!use)
-            return fail(EBADF, "detach");
-        seal_watchers();
-    }
+    if (user_closed())
+        return fail(EBADF, "detach");
     // In a forked child the counted calls are the parent's (see
     // release_descriptor), not calls that could touch our descriptor.
     const bool in_child = children_ != child_count();
@@ -279,6 +275,9 @@ int Socket::detach(int *fd)
         if ((seen & kCountMask) != 0 && !in_child)
             return fail(EBUSY, "detach");
     } while (!state_.compare_exchange_weak(seen, seen | kClosing | kDone | kUserClosed));
+    // The descriptor is still open (the caller has not got it yet), and no
+    // call or registration can start any more: pollers let go of it now.
+    seal_watchers();
     // Hand back a plain blocking descriptor, not one with our timeouts armed.
     static constexpr timeval kNoTimeout{0, 0};
     if (armed_[kReceiving].load() != 0)

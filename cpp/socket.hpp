@@ -111,6 +111,17 @@ public:
         // close() even while files keep the descriptor open.
         struct HandleCall {};
         InFlight(Socket &s, HandleCall) : s_(s), ok_(s.enter(kClosing | kUserClosed)) {}
+        // Not yet in flight: for a call that may be served without the
+        // descriptor (a buffered file), which enters only when it needs it.
+        struct Deferred {};
+        InFlight(Socket &s, Deferred) : s_(s), ok_(false) {}
+        // Enters if not in flight yet; false when the descriptor is closing.
+        bool enter()
+        {
+            if (!ok_)
+                ok_ = s_.enter(kClosing);
+            return ok_;
+        }
         ~InFlight()
         {
             if (ok_)

@@ -28,11 +28,15 @@ done
 if ((do_build)); then
   bash "$root/.ci/install-deps" || exit 1
   echo "== building socketkit in $build"
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DBUILD_TESTING=OFF -DSOCKETKIT_BENCH=OFF >"$root/build/demo-configure.log" 2>&1 \
-    || { cat "$root/build/demo-configure.log"; exit 1; }
-  cmake --build "$build" -j 2 >"$root/build/demo-build.log" 2>&1 \
-    || { tail -n 40 "$root/build/demo-build.log"; exit 1; }
+  # The logs live in the build directory, which a fresh clone does not have.
+  mkdir -p "$build" || exit 1
+  # The bindings are asked for (not AUTO): the demo runs their clients, and
+  # install-deps has just installed what they need.
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
+    -DSOCKETKIT_BENCH=OFF -DSOCKETKIT_BINDINGS=ON >"$build/demo-configure.log" 2>&1 \
+    || { cat "$build/demo-configure.log"; exit 1; }
+  cmake --build "$build" -j 2 >"$build/demo-build.log" 2>&1 \
+    || { tail -n 40 "$build/demo-build.log"; exit 1; }
 fi
 bin=${bin:-$build/examples}
 for exe in echo_server echo_client http_get; do
