@@ -97,11 +97,15 @@ class TestThreads < Minitest::Test
   CASES.each do |kind|
     define_method("test_gvl_released_and_kill_#{kind}") do
       t, _result, closers = start_blocked(kind)
+      # This thread running while the other is blocked shows the GVL is free.
+      # Outside the watchdog: each Thread.pass is a sched_yield, and on a
+      # loaded machine 1000 of them took longer than the watchdog's bound
+      # (which then closed the socket under the blocked call). Were the GVL
+      # held, the watchdog, a Ruby thread, could not run anyway.
+      counter = 0
+      1000.times { counter += 1; Thread.pass }
+      assert_equal 1000, counter
       with_watchdog(closers) do
-        # This thread running while the other is blocked shows the GVL is free.
-        counter = 0
-        1000.times { counter += 1; Thread.pass }
-        assert_equal 1000, counter
         assert t.alive?
         t.kill
         assert_same t, t.join(JOIN), "Thread#kill did not stop #{kind}"
