@@ -123,6 +123,14 @@ void FileStream::unread(const char *bytes, std::size_t n)
     rbuf_.swap(merged);
 }
 
+int FileStream::buffered_bytes(std::size_t *n) const
+{
+    if (closed_)
+        return fail(EBADF, "buffered");
+    *n = readable_ ? buffered() : 0;
+    return 0;
+}
+
 int FileStream::read(void *buf, std::size_t len, std::size_t *nread)
 {
     if (closed_ || !readable_)

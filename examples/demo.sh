@@ -114,6 +114,51 @@ if ((!c_only)); then
   fi
 fi
 
+# --- echo on the poller: one thread, many clients at once ------------------
+# An idle client holds a connection open (a one-at-a-time server would
+# serve nobody else), several clients run at once, and the server ends by
+# itself after serving them all (the idle one included).
+poller_clients=6
+poller_echo() {  # poller_echo NAME COMMAND...: starts the server, runs the clients
+  local name=$1; shift
+  local out=$tmp/poller-$name.out i ok=1 srv
+  "$@" 127.0.0.1 0 $((poller_clients + 1)) >"$out" 2>&1 &
+  srv=$!
+  pids+=($srv)
+  local line
+  line=$(wait_for_line "$out" '^listening on ') \
+    || { echo "   $name poller server did not start:"; cat "$out"; return 1; }
+  local p=${line##*:}
+  exec 3<>"/dev/tcp/127.0.0.1/$p" || return 1
+  local cpids=()
+  for ((i = 1; i <= poller_clients; i++)); do
+    "$bin/echo_client" 127.0.0.1 "$p" "client $i of $poller_clients to the $name poller server" \
+      >"$tmp/poller-$name-$i.out" 2>&1 &
+    cpids+=($!)
+  done
+  for i in "${!cpids[@]}"; do
+    wait "${cpids[$i]}" || { echo "   client $((i + 1)) failed:"; cat "$tmp/poller-$name-$((i + 1)).out"; ok=0; }
+  done
+  exec 3>&-
+  wait "$srv" || { echo "   $name poller server failed:"; cat "$out"; ok=0; }
+  grep -q "^served $((poller_clients + 1)) clients" "$out" \
+    || { echo "   $name poller server did not finish:"; cat "$out"; ok=0; }
+  ((ok)) && echo "   $poller_clients clients at once plus an idle one: all echoed"
+  ((ok))
+}
+[[ -x $bin/poller_echo_server ]] || { echo "demo: $bin/poller_echo_server is not built" >&2; exit 1; }
+step "C poller echo server, $poller_clients clients at once" poller_echo C "$bin/poller_echo_server"
+if ((!c_only)); then
+  if [[ -n $lua_dir ]]; then
+    step "Lua poller echo server, $poller_clients clients at once" poller_echo Lua \
+      env LUA_CPATH="$lua_dir/?.so;;" lua5.4 "$root/examples/lua/poller_echo_server.lua"
+  fi
+  if [[ -n $ruby_dir ]]; then
+    step "Ruby poller echo server, $poller_clients clients at once" poller_echo Ruby \
+      env RUBYLIB="$ruby_dir:$root/bindings/ruby/lib" ruby "$root/examples/ruby/poller_echo_server.rb"
+  fi
+fi
+
 # --- HTTP ---------------------------------------------------------------
 mkdir -p "$tmp/www"
 printf 'Hello from python3 http.server.\nThis body was read with sk_file_read.\n' >"$tmp/www/hello.txt"
