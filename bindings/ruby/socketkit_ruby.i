@@ -6,13 +6,24 @@
  * raises SocketKit::ResolutionError. Bytes are binary Strings.
  *
  * Blocking calls run without the GVL. Ruby interrupts such a call (Thread#kill,
- * Thread#raise, Timeout, Ctrl-C) through RUBY_UBF_IO: it signals the thread
- * with SIGVTALRM, again and again until the thread has left the call, so a
- * signal landing just before the syscall is not lost. Ruby installs that
- * handler without SA_RESTART, so the syscall fails with EINTR; the interrupt
- * handler given to socketkit then returns non-zero, the call returns EINTR,
- * and the wrapper lets Ruby run its pending interrupts, which either raise
- * or return, in which case the call is made again.
+ * Thread#raise, Timeout, Ctrl-C, a trapped signal) through RUBY_UBF_IO: it
+ * signals the thread with SIGVTALRM, again and again until the thread has
+ * left the call, so a signal landing just before the syscall is not lost.
+ * Ruby installs its handlers without SA_RESTART, so the syscall fails with
+ * EINTR and socketkit asks the interrupt handler given to it. The handler
+ * runs Ruby's pending interrupts there and then (taking the GVL back for
+ * the moment if the call released it): if they return (a trap handler ran),
+ * it answers "retry" and socketkit carries on with the time that is left of
+ * the call's one budget, from where it was (sendall's bytes already sent, a
+ * connect under way, a file's buffered bytes); if they raise, the exception
+ * is kept, the call returns EINTR, and the wrapper raises it once the call
+ * has let go of everything it held.
+ *
+ * One SocketFile is used by one thread at a time (the library's rule), so
+ * each file holds a Mutex that its blocking methods take for the whole call,
+ * GVL release included: other threads wait their turn, as with Ruby's IO.
+ * A trap handler that uses the file its thread is reading raises
+ * ThreadError (recursive locking) instead of re-entering the stream.
  */
 
 %{
@@ -50,13 +61,52 @@ static void skrb_raise(int err)
     rb_exc_raise(skrb_exception(err));
 }
 
-static int skrb_interrupted(void *ctx)
+/* The blocking call a thread is in (NULL: none), for the interrupt
+ * handler; a trap handler may start another, so each call keeps its
+ * caller's. */
+typedef struct skrb_call {
+    int nogvl; /* the call released the GVL */
+    int state; /* non-zero: the tag of an exception to raise afterwards */
+} skrb_call;
+
+static __thread skrb_call *skrb_current;
+static __thread int skrb_handler_installed;
+
+/* The file whose method is running, set by the self typemaps just before
+ * the method's body and taken by skb_perform (Qnil for a socket's). */
+static __thread VALUE skrb_owner = Qnil;
+static ID skrb_id_lock;
+
+static VALUE skrb_check_ints(VALUE unused)
 {
-    (void)ctx;
-    return 1;
+    (void)unused;
+    rb_thread_check_ints();
+    return Qnil;
 }
 
-static __thread int skrb_handler_installed;
+static void *skrb_run_interrupts(void *p)
+{
+    skrb_call *c = (skrb_call *)p;
+    rb_protect(skrb_check_ints, Qnil, &c->state);
+    return NULL;
+}
+
+/* socketkit's interrupt check: run Ruby's pending interrupts now; retry
+ * (0) unless one of them raised. */
+static int skrb_interrupted(void *ctx)
+{
+    skrb_call *c = skrb_current;
+    (void)ctx;
+    if (!c)
+        return 0;
+    if (!c->state) {
+        if (c->nogvl)
+            rb_thread_call_with_gvl(skrb_run_interrupts, c);
+        else
+            skrb_run_interrupts(c);
+    }
+    return c->state != 0;
+}
 
 static void *skrb_run(void *p)
 {
@@ -99,31 +149,51 @@ static VALUE skrb_bytes_value(skb_bytes *b)
  * handlers have no SA_RESTART), and Thread#raise, Thread#kill and Timeout
  * all need a second thread, which then takes the first path.
  * RB_NOGVL_INTR_FAIL: Ruby must not raise out of rb_nogvl, because the op
- * may hold heap memory; interrupts are run here once that is released. */
+ * may hold heap memory and the file's lock; interrupts already pending
+ * when the call would start are run here, and it starts again. */
 static int skb_perform(skb_op *op)
 {
+    skrb_call call = { 0, 0 };
+    skrb_call *outer;
+    VALUE owner = skrb_owner, lock = Qnil;
+
+    skrb_owner = Qnil;
     if (!skrb_handler_installed) {
         sk_set_interrupt_handler(skrb_interrupted, NULL);
         skrb_handler_installed = 1;
     }
+    if (!NIL_P(owner)) {
+        lock = rb_ivar_get(owner, skrb_id_lock);
+        if (!NIL_P(lock))
+            rb_mutex_lock(lock);
+    }
     skrb_lend_string(op);
+    outer = skrb_current;
+    skrb_current = &call;
     for (;;) {
         op->err = -1;
-        if (rb_thread_alone())
-            skb_op_run(op);
-        else
+        call.nogvl = !rb_thread_alone();
+        if (call.nogvl)
             rb_nogvl(skrb_run, op, RUBY_UBF_IO, NULL, RB_NOGVL_INTR_FAIL);
-        if (op->err != EINTR && op->err != -1)
-            return op->err;
+        else
+            skb_op_run(op);
+        if (op->err != -1 || call.state)
+            break;
+        call.nogvl = 0;
+        skrb_run_interrupts(&call);
+        if (call.state)
+            break;
+    }
+    skrb_current = outer;
+    if (!NIL_P(lock))
+        rb_mutex_unlock(lock);
+    if (call.state) {
         if (op->out)
             skb_bytes_release(op->out);
-        rb_thread_check_ints();
-        skrb_lend_string(op);
-        if (op->err == EINTR && op->code == SKB_FWRITE)
-            return 0; /* the stream took the bytes; the next flush sends them */
-        if (op->err == EINTR && op->code == SKB_CONNECT)
-            op->retrying = 1;
+        rb_jump_tag(call.state);
     }
+    RB_GC_GUARD(owner);
+    return op->err;
 }
 
 static VALUE skrb_addr(const sk_addr *a)
@@ -196,8 +266,23 @@ static size_t skrb_size(VALUE v)
 %typemap(freearg) (const char *DATA, size_t LEN)
 %{ RB_GC_GUARD(keep$argnum); %}
 
-%typemap(in) const char *HOST
-%{ $1 = NIL_P($input) ? NULL : ($1_ltype)StringValueCStr($input); %}
+/* Hosts (nil: the any-address) and other C strings (a mode, a constant's
+ * name; nil reaches the library as NULL, which it refuses). A NUL inside
+ * raises ArgumentError: the C string would end there and name something
+ * else. The frozen twin keeps the bytes in place while the GVL is released
+ * (a connect resolves its host name without it). */
+%typemap(in) const char *HOST (VALUE keep), const char * (VALUE keep)
+%{
+    keep = Qnil;
+    if (NIL_P($input)) {
+        $1 = NULL;
+    } else {
+        keep = rb_str_new_frozen(StringValue($input));
+        $1 = ($1_ltype)StringValueCStr(keep);
+    }
+%}
+%typemap(freearg) const char *HOST, const char *
+%{ RB_GC_GUARD(keep$argnum); %}
 
 %typemap(in) skb_optval
 %{
@@ -267,12 +352,28 @@ static size_t skrb_size(VALUE v)
 %typemap(in, numinputs=0) skb_file **NEW_FILE (sk_file *temp)
 %{ temp = NULL; $1 = &temp; %}
 %typemap(argout) skb_file **NEW_FILE
-%{ $result = SWIG_Ruby_AppendOutput($result, SWIG_NewPointerObj(temp$argnum, SWIGTYPE_p_skb_file, SWIG_POINTER_OWN)); %}
+%{
+    {
+        VALUE file = SWIG_NewPointerObj(temp$argnum, SWIGTYPE_p_skb_file, SWIG_POINTER_OWN);
+        rb_ivar_set(file, skrb_id_lock, rb_mutex_new());
+        $result = SWIG_Ruby_AppendOutput($result, file);
+    }
+%}
 
 /* self is always an instance of the class whose method runs; SWIG's
  * general conversion would compare type names on every call. */
 %typemap(in) struct sk_socket *self, struct skb_file *self
 %{ $1 = ($1_ltype)DATA_PTR($input); %}
 
-%typemap(check) struct sk_socket *self, struct skb_file *self
-%{ if (!$1) { rb_syserr_fail(EBADF, "object without a handle"); } %}
+%typemap(check) struct sk_socket *self
+%{
+    if (!$1)
+        rb_syserr_fail(EBADF, "object without a handle");
+    skrb_owner = Qnil;
+%}
+%typemap(check) struct skb_file *self
+%{
+    if (!$1)
+        rb_syserr_fail(EBADF, "object without a handle");
+    skrb_owner = self;
+%}
