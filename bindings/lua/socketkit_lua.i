@@ -331,7 +331,7 @@ static int skb_lua_pushaddr(lua_State *L, const sk_addr *a)
 
 /* __close receives the error object, which it ignores. */
 %typemap(in, checkfn="skb_lua_any") skb_any
-%{ (void)0; %}
+%{ $1 = 0; %}
 %{
 typedef int skb_any;
 typedef struct skb_text { char s[400]; } skb_text;
