@@ -40,31 +40,36 @@ class TestTrapBudget < Minitest::Test
     during
   end
 
-  def test_recv
-    a, b = SK.socketpair
-    a.settimeout(TIMEOUT)
-    during = with_trapped_signal(%i[recvfrom], -> { b.sendall("x") }) do
-      assert_raises(SK::TimeoutError) { a.recv(10) }
+  # The call raises the timeout although `after` made it able to succeed,
+  # and the signal came while it was in progress.
+  def assert_budget_kept(syscalls, after, &call)
+    during = with_trapped_signal(syscalls, after) do
+      assert_raises(SK::TimeoutError, &call)
     end
     assert during, "the signal came during the call"
+  end
+
+  # A connected pair whose first socket is in timeout mode.
+  def timed_pair
+    a, b = SK.socketpair
+    a.settimeout(TIMEOUT)
+    [a, b]
+  end
+
+  def test_recv
+    a, b = timed_pair
+    assert_budget_kept(%i[recvfrom], -> { b.sendall("x") }) { a.recv(10) }
     assert_equal "x", a.recv(10), "the handler's bytes wait for the next call"
   ensure
     [a, b].each { |s| s&.close }
   end
 
   def test_readline_and_read
-    a, b = SK.socketpair
-    a.settimeout(TIMEOUT)
+    a, b = timed_pair
     f = a.makefile("rb")
-    during = with_trapped_signal(%i[recvfrom], -> { b.sendall("line\n") }) do
-      assert_raises(SK::TimeoutError) { f.readline }
-    end
-    assert during
+    assert_budget_kept(%i[recvfrom], -> { b.sendall("line\n") }) { f.readline }
     assert_equal "line\n", f.readline
-    during = with_trapped_signal(%i[recvfrom], -> { b.sendall("12345") }) do
-      assert_raises(SK::TimeoutError) { f.read(5) }
-    end
-    assert during
+    assert_budget_kept(%i[recvfrom], -> { b.sendall("12345") }) { f.read(5) }
     assert_equal "12345", f.read(5)
   ensure
     f&.close
@@ -75,10 +80,7 @@ class TestTrapBudget < Minitest::Test
     l = listener
     l.settimeout(TIMEOUT)
     client = SK::Socket.new
-    during = with_trapped_signal(%i[accept4], -> { client.connect(*l.getsockname) }) do
-      assert_raises(SK::TimeoutError) { l.accept }
-    end
-    assert during
+    assert_budget_kept(%i[accept4], -> { client.connect(*l.getsockname) }) { l.accept }
     conn, = l.accept
     conn.close
   ensure
@@ -89,15 +91,11 @@ class TestTrapBudget < Minitest::Test
   # would let sendall finish. What the reader got must be the start of the
   # data, each byte once: sendall went on from where it was, not over.
   def test_sendall_goes_on_from_where_it_was
-    a, b = SK.socketpair
-    a.settimeout(TIMEOUT)
+    a, b = timed_pair
     big = (0...(1 << 20)).to_a.pack("N*") # 4 MiB, every 4 bytes different
     got = nil
     drain = -> { got = Thread.new { b.settimeout(30); buf = "".b; while (d = b.recv(1 << 16)) != ""; buf << d; end; buf } }
-    during = with_trapped_signal(%i[sendto], drain) do
-      assert_raises(SK::TimeoutError) { a.sendall(big) }
-    end
-    assert during
+    assert_budget_kept(%i[sendto], drain) { a.sendall(big) }
     a.close
     data = got.value
     assert_operator data.bytesize, :<, big.bytesize
@@ -128,10 +126,7 @@ class TestTrapBudget < Minitest::Test
     c = SK::Socket.new(SK::AF_UNIX)
     c.settimeout(TIMEOUT)
     accepted = []
-    during = with_trapped_signal(%i[connect], -> { accepted << l.accept.first }) do
-      assert_raises(SK::TimeoutError) { c.connect(path) }
-    end
-    assert during
+    assert_budget_kept(%i[connect], -> { accepted << l.accept.first }) { c.connect(path) }
     assert_equal 1, accepted.size
   ensure
     [l, c, *fillers, *accepted].each { |s| s&.close }
