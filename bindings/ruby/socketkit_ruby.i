@@ -10,14 +10,20 @@
  * signals the thread with SIGVTALRM, again and again until the thread has
  * left the call, so a signal landing just before the syscall is not lost.
  * Ruby installs its handlers without SA_RESTART, so the syscall fails with
- * EINTR and socketkit asks the interrupt handler given to it. The handler
- * runs Ruby's pending interrupts there and then (taking the GVL back for
- * the moment if the call released it): if they return (a trap handler ran),
- * it answers "retry" and socketkit carries on with the time that is left of
- * the call's one budget, from where it was (sendall's bytes already sent, a
- * connect under way, a file's buffered bytes); if they raise, the exception
- * is kept, the call returns EINTR, and the wrapper raises it once the call
- * has let go of everything it held.
+ * EINTR and socketkit asks the interrupt handler given to it, which says
+ * "stop": the call returns EINTR having kept its progress (sendall's bytes
+ * sent, a file's buffered bytes, a connect under way in the kernel), and
+ * the wrapper, holding the GVL again, runs Ruby's pending interrupts. If
+ * they raise, the exception goes up; if they return (a trap handler ran),
+ * the call goes on with the time that is left of its one budget: a socket
+ * in timeout mode gets the remaining time as its timeout for the rest of
+ * the call, and its own timeout back afterwards, unless someone set another
+ * meanwhile; with no time left the call raises the timeout. (Running the
+ * interrupts from inside the call would need rb_thread_call_with_gvl, whose
+ * return to the GVL-free region may itself raise, through the library.)
+ * A lone thread keeps the GVL during the call (see skb_perform): there the
+ * handler runs the interrupts itself under rb_protect, and socketkit
+ * retries with the time left.
  *
  * One SocketFile is used by one thread at a time (the library's rule), so
  * each file holds a Mutex that its blocking methods take for the whole call,
@@ -28,20 +34,25 @@
 
 %{
 #include <ruby/thread.h>
+#include <time.h>
 
 static VALUE skrb_eTimeout = Qnil;
 static VALUE skrb_eResolution = Qnil;
+
+/* The message of a timeout the wrapper itself ran into ("" until then). */
+static __thread char skrb_message[64];
 
 /* The message must be sk_last_error() exactly; SystemCallError#initialize
  * prefixes strerror, so the message is set again afterwards (Exception keeps
  * it in the hidden "mesg" attribute). */
 static VALUE skrb_exception(int err)
 {
-    const char *msg = sk_last_error();
+    const char *msg = skrb_message[0] ? skrb_message : sk_last_error();
     VALUE m, exc;
     if (!msg || !*msg)
         msg = sk_strerror(err);
     m = rb_str_new_cstr(msg);
+    skrb_message[0] = '\0';
     if (err >= SK_ERR_BASE) {
         exc = rb_exc_new_str(skrb_eResolution, m);
         rb_iv_set(exc, "@errno", INT2NUM(err));
@@ -75,7 +86,8 @@ static __thread int skrb_handler_installed;
 /* The file whose method is running, set by the self typemaps just before
  * the method's body and taken by skb_perform (Qnil for a socket's). */
 static __thread VALUE skrb_owner = Qnil;
-static ID skrb_id_lock;
+static ID skrb_id_lock;   /* a file's Mutex */
+static ID skrb_id_socket; /* a file's socket, whose timeout it spends */
 
 static VALUE skrb_check_ints(VALUE unused)
 {
@@ -84,28 +96,77 @@ static VALUE skrb_check_ints(VALUE unused)
     return Qnil;
 }
 
-static void *skrb_run_interrupts(void *p)
+static void skrb_run_interrupts(skrb_call *c)
 {
-    skrb_call *c = (skrb_call *)p;
     rb_protect(skrb_check_ints, Qnil, &c->state);
-    return NULL;
 }
 
-/* socketkit's interrupt check: run Ruby's pending interrupts now; retry
- * (0) unless one of them raised. */
+/* socketkit's interrupt check: without the GVL, stop (the wrapper runs the
+ * interrupts); with it, run them here and retry unless one raised. */
 static int skrb_interrupted(void *ctx)
 {
     skrb_call *c = skrb_current;
     (void)ctx;
     if (!c)
         return 0;
-    if (!c->state) {
-        if (c->nogvl)
-            rb_thread_call_with_gvl(skrb_run_interrupts, c);
-        else
-            skrb_run_interrupts(c);
-    }
+    if (c->nogvl)
+        return 1;
+    if (!c->state)
+        skrb_run_interrupts(c);
     return c->state != 0;
+}
+
+static double skrb_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The time a call has, carried across its retries after EINTR. */
+typedef struct skrb_budget {
+    double     start;    /* when the call began */
+    sk_socket *s;        /* the socket whose timeout it spends, once known */
+    double     timeout;  /* that timeout (<= 0: not timed) */
+    double     set;      /* the remaining time last set on s (0: none) */
+} skrb_budget;
+
+/* Before a retry: gives the socket the time that is left, or returns
+ * ETIMEDOUT when none is. */
+static int skrb_budget_retry(skrb_budget *b, skb_op *op, VALUE owner)
+{
+    double left;
+    if (!b->s) {
+        VALUE sock = NIL_P(owner) ? Qnil : rb_ivar_get(owner, skrb_id_socket);
+        b->s = op->s ? op->s : NIL_P(sock) ? NULL : (sk_socket *)DATA_PTR(sock);
+        if (!b->s || sk_gettimeout(b->s, &b->timeout) != 0)
+            b->timeout = SK_TIMEOUT_NONE;
+    }
+    if (b->timeout <= 0)
+        return 0;
+    left = b->start + b->timeout - skrb_now();
+    if (left <= 0)
+        return ETIMEDOUT;
+    if (sk_settimeout(b->s, left) == 0)
+        b->set = left;
+    return 0;
+}
+
+/* The socket's own timeout back, unless another was set meanwhile. */
+static void skrb_budget_restore(skrb_budget *b)
+{
+    double now_set;
+    if (b->set > 0 && sk_gettimeout(b->s, &now_set) == 0 && now_set == b->set)
+        sk_settimeout(b->s, b->timeout);
+}
+
+static const char *skrb_op_name(int code)
+{
+    static const char *const names[] = {
+        "accept", "connect", "recv", "recvfrom", "send", "sendall", "sendto",
+        "read", "readline", "write", "flush", "close"
+    };
+    return code >= 0 && code < (int)(sizeof names / sizeof names[0]) ? names[code] : "call";
 }
 
 static void *skrb_run(void *p)
@@ -155,7 +216,9 @@ static int skb_perform(skb_op *op)
 {
     skrb_call call = { 0, 0 };
     skrb_call *outer;
+    skrb_budget budget = { skrb_now(), NULL, 0, 0 };
     VALUE owner = skrb_owner, lock = Qnil;
+    int retried = 0;
 
     skrb_owner = Qnil;
     if (!skrb_handler_installed) {
@@ -177,13 +240,26 @@ static int skb_perform(skb_op *op)
             rb_nogvl(skrb_run, op, RUBY_UBF_IO, NULL, RB_NOGVL_INTR_FAIL);
         else
             skb_op_run(op);
-        if (op->err != -1 || call.state)
+        if (call.state || (op->err != -1 && (op->err != EINTR || !call.nogvl)))
             break;
         call.nogvl = 0;
         skrb_run_interrupts(&call);
         if (call.state)
             break;
+        if (op->err == EINTR && op->code == SKB_FWRITE) {
+            op->err = 0; /* the stream took the bytes; the next flush sends them */
+            break;
+        }
+        retried |= op->err == EINTR;
+        if (retried && skrb_budget_retry(&budget, op, owner) == ETIMEDOUT) {
+            op->err = ETIMEDOUT;
+            snprintf(skrb_message, sizeof skrb_message, "%s: %s",
+                     skrb_op_name(op->code), sk_strerror(ETIMEDOUT));
+            break;
+        }
+        skrb_lend_string(op);
     }
+    skrb_budget_restore(&budget);
     skrb_current = outer;
     if (!NIL_P(lock))
         rb_mutex_unlock(lock);
@@ -192,6 +268,9 @@ static int skb_perform(skb_op *op)
             skb_bytes_release(op->out);
         rb_jump_tag(call.state);
     }
+    /* A connect that went on after EINTR may find itself already made. */
+    if (retried && op->code == SKB_CONNECT && op->err == EISCONN)
+        op->err = 0;
     RB_GC_GUARD(owner);
     return op->err;
 }
@@ -356,6 +435,7 @@ static size_t skrb_size(VALUE v)
     {
         VALUE file = SWIG_NewPointerObj(temp$argnum, SWIGTYPE_p_skb_file, SWIG_POINTER_OWN);
         rb_ivar_set(file, skrb_id_lock, rb_mutex_new());
+        rb_ivar_set(file, skrb_id_socket, self);
         $result = SWIG_Ruby_AppendOutput($result, file);
     }
 %}

@@ -41,12 +41,14 @@ class TestTrapBudget < Minitest::Test
   end
 
   # The call raises the timeout although `after` made it able to succeed,
-  # and the signal came while it was in progress.
+  # and the signal came while it was in progress. Returns the exception.
   def assert_budget_kept(syscalls, after, &call)
+    err = nil
     during = with_trapped_signal(syscalls, after) do
-      assert_raises(SK::TimeoutError, &call)
+      err = assert_raises(SK::TimeoutError, &call)
     end
     assert during, "the signal came during the call"
+    err
   end
 
   # A connected pair whose first socket is in timeout mode.
@@ -58,7 +60,9 @@ class TestTrapBudget < Minitest::Test
 
   def test_recv
     a, b = timed_pair
-    assert_budget_kept(%i[recvfrom], -> { b.sendall("x") }) { a.recv(10) }
+    err = assert_budget_kept(%i[recvfrom], -> { b.sendall("x") }) { a.recv(10) }
+    assert_match(/\Arecv: /, err.message)
+    assert_equal TIMEOUT, a.gettimeout, "the socket's own timeout is back"
     assert_equal "x", a.recv(10), "the handler's bytes wait for the next call"
   ensure
     [a, b].each { |s| s&.close }
@@ -70,6 +74,7 @@ class TestTrapBudget < Minitest::Test
     assert_budget_kept(%i[recvfrom], -> { b.sendall("line\n") }) { f.readline }
     assert_equal "line\n", f.readline
     assert_budget_kept(%i[recvfrom], -> { b.sendall("12345") }) { f.read(5) }
+    assert_equal TIMEOUT, a.gettimeout, "the socket's own timeout is back"
     assert_equal "12345", f.read(5)
   ensure
     f&.close
@@ -130,6 +135,38 @@ class TestTrapBudget < Minitest::Test
     assert_equal 1, accepted.size
   ensure
     [l, c, *fillers, *accepted].each { |s| s&.close }
+  end
+
+  # Quick traps every 50 ms for up to 5 s: each retry gets the time left, so
+  # the call ends with its timeout while the signals are still coming (with
+  # a budget restarted by every trap it would last until they stop).
+  def test_signal_storm_still_times_out
+    a, b = timed_pair
+    traps = 0
+    old = trap("USR1") { traps += 1 }
+    main = Thread.current
+    done = false
+    storm = Thread.new do
+      wait_in_syscall(main, :recvfrom)
+      100.times do
+        break if done
+
+        Process.kill("USR1", Process.pid)
+        sleep 0.05
+      end
+    end
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    assert_raises(SK::TimeoutError) { a.recv(10) }
+    elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+    stormed = storm.alive?
+    done = true
+    storm.join(10)
+    assert_operator traps, :>=, 2, "the call was interrupted"
+    assert stormed, "the call ended while signals were still coming (#{elapsed.round(2)} s)"
+    assert_equal TIMEOUT, a.gettimeout
+  ensure
+    trap("USR1", old || "DEFAULT")
+    [a, b].each { |s| s&.close }
   end
 
   # The only Ruby thread keeps the GVL during the call (minitest's own
