@@ -568,9 +568,9 @@ SK_API const char *sk_last_error(void);
  *  plain blocking receive inside the kernel without socketkit seeing it.) */
 SK_API void sk_set_interrupt_handler(sk_interrupt_fn fn, void *ctx);
 
-/** The running library's version, "MAJOR.MINOR.PATCH" from its
- *  SK_VERSION_* ("1.1.0" for this header); never NULL. A program built
- *  against an older 1.x header may find a newer minor version here. */
+/** The running library's version as "MAJOR.MINOR.PATCH", the library's own
+ *  SK_VERSION_* numbers; never NULL. A program built against an older 1.x
+ *  header may find a newer minor version here. */
 SK_API const char *sk_version(void);
 
 #ifdef __cplusplus
