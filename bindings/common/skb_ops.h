@@ -117,7 +117,7 @@ typedef struct skb_op {
     int          port;
     const char  *data;      /* bytes to send */
     size_t       len;
-    size_t       done;      /* bytes sent */
+    size_t       done;      /* bytes sent so far; a retried sendall goes on from here */
     size_t       want;      /* most bytes to receive (SKB_ALL: no limit) */
     int          flags;
     skb_bytes   *out;
