@@ -608,6 +608,8 @@ end, true)
 -- in: 400 000 bytes that a writer process sends over 0.9 s overrun a 0.5 s
 -- timeout (read in growing pieces with a budget each, every piece would
 -- have made it), and the bytes that did arrive stay for the next read.
+-- Left out of the quick (valgrind) run: under valgrind's slowdown the
+-- writer, which runs without it, can finish before the read starts.
 test("makefile read(n) spends one timeout across its pieces", function()
   local l = listener()
   local _, port = l:getsockname()
@@ -639,7 +641,7 @@ test("makefile read(n) spends one timeout across its pieces", function()
   assert(s:settimeout(10))
   eq(f:read(400000), string.rep(piece, 10), "the whole stream after the timeout")
   f:close() s:close() l:close()
-end)
+end, true)
 
 test("sendall 16 MiB to a reader process, checksum compared", function()
   local l = listener()
