@@ -54,6 +54,7 @@ static int skb_lua_fail_nul(lua_State *L, const char *fn, int argnum)
  * metatable is the class's (SWIG would take any userdata for its own). */
 static char skb_lua_socket_key;
 static char skb_lua_file_key;
+static char skb_lua_poller_key;
 
 static int skb_lua_isclass(lua_State *L, int idx, void *key)
 {
@@ -87,6 +88,11 @@ static int skb_lua_socket_p(lua_State *L, int idx)
 static int skb_lua_file_p(lua_State *L, int idx)
 {
     return skb_lua_isclass(L, idx, &skb_lua_file_key);
+}
+
+static int skb_lua_poller_p(lua_State *L, int idx)
+{
+    return skb_lua_isclass(L, idx, &skb_lua_poller_key);
 }
 
 static int skb_perform(skb_op *op) { return skb_op_run(op); }
@@ -165,6 +171,7 @@ static int skb_lua_argtype(lua_State *L, int idx, const char *expected)
     }
 SKB_LUA_CHECK(socket, "socketkit.Socket")
 SKB_LUA_CHECK(file, "socketkit.SocketFile")
+SKB_LUA_CHECK(poller, "socketkit.Poller")
 SKB_LUA_CHECK(int, "integer")
 SKB_LUA_CHECK(string, "string")
 SKB_LUA_CHECK(optstring, "string or nil")
@@ -326,7 +333,13 @@ static int skb_lua_pushaddr(lua_State *L, const sk_addr *a)
 %}
 
 /* A handle whose userdata was finalised is a closed socket, not a crash. */
-%typemap(check) struct sk_socket *self, struct skb_file *self
+%typemap(in, checkfn="skb_lua_poller") struct skb_poller *self
+%{
+    if (!SWIG_IsOK(SWIG_ConvertPtr(L, $input, (void **)&$1, $descriptor, 0)))
+        SWIG_fail_ptr("$symname", $argnum, $descriptor);
+%}
+
+%typemap(check) struct sk_socket *self, struct skb_file *self, struct skb_poller *self
 %{ if (!$1 && !SKB_NULL_SELF_OK("$symname")) { lua_pushnil(L); lua_pushstring(L, "closed or collected object"); lua_pushstring(L, "EBADF"); return 3; } %}
 
 /* __close receives the error object, which it ignores. */

@@ -34,7 +34,6 @@
 
 %{
 #include <ruby/thread.h>
-#include <time.h>
 
 static VALUE skrb_eTimeout = Qnil;
 static VALUE skrb_eResolution = Qnil;
@@ -116,13 +115,6 @@ static int skrb_interrupted(void *ctx)
     return c->state != 0;
 }
 
-static double skrb_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* The time a call has, carried across its retries after EINTR. */
 typedef struct skrb_budget {
     double     start;    /* when the call began */
@@ -144,7 +136,7 @@ static int skrb_budget_retry(skrb_budget *b, skb_op *op, VALUE owner)
     }
     if (b->timeout <= 0)
         return 0;
-    left = b->start + b->timeout - skrb_now();
+    left = b->start + b->timeout - skb_monotonic();
     if (left <= 0)
         return ETIMEDOUT;
     if (sk_settimeout(b->s, left) == 0)
@@ -163,10 +155,14 @@ static void skrb_budget_restore(skrb_budget *b)
 static const char *skrb_op_name(int code)
 {
     static const char *const names[] = {
-        "accept", "connect", "recv", "recvfrom", "send", "sendall", "sendto",
-        "read", "readline", "write", "flush", "close"
+        [SKB_ACCEPT] = "accept", [SKB_CONNECT] = "connect", [SKB_RECV] = "recv",
+        [SKB_RECVFROM] = "recvfrom", [SKB_SEND] = "send", [SKB_SENDALL] = "sendall",
+        [SKB_SENDTO] = "sendto", [SKB_FREAD] = "read", [SKB_FREADLINE] = "readline",
+        [SKB_FWRITE] = "write", [SKB_FFLUSH] = "flush", [SKB_PWAIT] = "wait",
+        [SKB_FCLOSE] = "close",
     };
-    return code >= 0 && code < (int)(sizeof names / sizeof names[0]) ? names[code] : "call";
+    const char *name = code >= 0 && code < (int)(sizeof names / sizeof names[0]) ? names[code] : NULL;
+    return name ? name : "call";
 }
 
 static void *skrb_run(void *p)
@@ -216,7 +212,7 @@ static int skb_perform(skb_op *op)
 {
     skrb_call call = { 0, 0 };
     skrb_call *outer;
-    skrb_budget budget = { skrb_now(), NULL, 0, 0 };
+    skrb_budget budget = { skb_monotonic(), NULL, 0, 0 };
     VALUE owner = skrb_owner, lock = Qnil;
     int retried = 0;
 

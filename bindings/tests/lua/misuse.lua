@@ -53,8 +53,14 @@ cases[#cases + 1] = { "wrong or missing self raises in every method and metameth
   end
   check(s, f, socket_methods)
   check(f, s, file_methods)
+  if sk.poller then
+    local p = assert(sk.poller())
+    check(p, s, { "add", "modify", "remove", "wait", "wakeup" })
+    p.__gc(p)
+    assert(select(3, p:wait(0)) == "EBADF")
+  end
   -- The module and the class tables SWIG makes: their metamethods too.
-  for _, t in ipairs({ sk, sk.Socket, sk.SocketFile }) do
+  for _, t in ipairs({ sk, sk.Socket, sk.SocketFile, sk.Poller or sk }) do
     local mt = getmetatable(t)
     if mt then
       for k, v in pairs(mt) do
