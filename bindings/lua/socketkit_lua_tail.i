@@ -243,7 +243,8 @@ static void skb_lua_setup_class(lua_State *L, swig_type_info *type, void *key,
  * regs[fd] = {socket object or false, data} and regs[socket object] = fd,
  * so a wait hands back the very objects that were added and keeps them
  * alive while registered (a socket closed meanwhile is dropped by the
- * library and never reported; its entry goes at remove or re-add). */
+ * library and never reported; its entry goes at remove, at re-add, or
+ * when its number is registered again). */
 
 %typemap(in, numinputs=0) skb_poller **NEW_POLLER (sk_poller *temp)
 %{ temp = NULL; $1 = &temp; %}
@@ -348,6 +349,21 @@ static int skb_lua_poller_add(lua_State *L)
     }
     if (err)
         return skb_lua_fail(L, err);
+    /* The number may have been a socket's that was closed while registered
+     * (the library dropped it then): that socket's entry goes now, so a
+     * long-lived poller holds at most one closed socket per number, and
+     * sockets closed and dropped by a server are collected. */
+    lua_rawgeti(L, 5, fd);
+    if (lua_istable(L, -1)) {
+        lua_rawgeti(L, -1, 1);
+        if (lua_isuserdata(L, -1) && !lua_rawequal(L, -1, 2)) {
+            lua_pushnil(L);
+            lua_rawset(L, 5);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
     if (is_socket) { /* a closed socket's old entry, if any, goes */
         lua_pushvalue(L, 2);
         lua_rawget(L, 5);

@@ -479,6 +479,32 @@ class TestSocketKit < Minitest::Test
     assert_equal before, fd_count
   end
 
+  def make_and_drop_files(pairs)
+    pairs.times do |i|
+      a, b = SK.socketpair
+      r = a.makefile("rb")
+      w = a.makefile("wb")
+      w.write("unflushed\n") # flushed, if at all, by the collector
+      if i.even?
+        b.sendall("line\nrest")
+        raise "readline" unless r.readline == "line\n" # "rest" stays buffered
+      end
+      a.close if (i % 3).zero? # then only the files hold the descriptor
+      r.close if (i % 5).zero?
+      GC.start if (i % 1000) == 999 # 10,000 files at once: 20,000 descriptors
+    end
+    nil
+  end
+
+  def test_10000_files_dropped_and_collected
+    skip "heavy" if quick?
+    3.times { GC.start(full_mark: true, immediate_sweep: true) }
+    before = fd_count
+    make_and_drop_files(5_000)
+    3.times { GC.start(full_mark: true, immediate_sweep: true) }
+    assert_equal before, fd_count
+  end
+
   def test_sendall_16_mib_checksum
     skip "heavy" if quick?
     c, s = tcp_pair
