@@ -5,6 +5,8 @@
 #   3. build/tsan    ThreadSanitizer, the suites labelled "threads"
 #   4. build/builds  the library and the C tests built (not run) as Release,
 #                    Debug, with clang, and as Debian packages it
+#   5. build/fuzz    clang + libFuzzer + ASan/UBSan: each fuzz target for a few
+#                    seconds (SK_FUZZ_SECONDS, default 8) in its own namespace
 # Every build has warnings as errors (SOCKETKIT_WERROR), so a warning that
 # only one compiler or optimisation level sees fails here, not for a user.
 # Each stage runs even if an earlier one failed, so one run shows every
@@ -19,7 +21,7 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 jobs=${JOBS:-2}
-stages=${SK_STAGES:-ci asan tsan builds}
+stages=${SK_STAGES:-ci asan tsan builds fuzz}
 logdir=$root/build/logs
 mkdir -p "$logdir"
 # A stage that fails before its ctest must not leave an earlier run's ctest
@@ -168,6 +170,10 @@ for s in $stages; do
       fi ;;
     builds)
       builds_stage ;;
+    fuzz)
+      CC=clang CXX=clang++ stage fuzz 'fuzz' -DSOCKETKIT_FUZZ=ON -DBUILD_TESTING=OFF \
+        -DSOCKETKIT_FUZZ_SECONDS="${SK_FUZZ_SECONDS:-8}" -DSOCKETKIT_SANITIZE=address,undefined \
+        -DSOCKETKIT_BINDINGS=OFF -DSOCKETKIT_BENCH=OFF -DSOCKETKIT_EXAMPLES=OFF ;;
     *) echo "run-all: unknown stage $s"; result[$s]="FAIL (unknown stage)" ;;
   esac
 done
