@@ -686,6 +686,11 @@ test("sendall 16 MiB to a reader process, checksum compared", function()
   l:close()
 end, true)
 
+-- The misuse cases shared with the Lua 5.1/LuaJIT suite.
+for _, c in ipairs(dofile((arg[0]:match("^(.*)/[^/]*$") or ".") .. "/misuse.lua")) do
+  test(c[1], function() c[2](sk, tmpdir) end)
+end
+
 ---------------------------------------------------------------------------
 -- The poller: socketkit.poller() with add/modify/remove/wait/wakeup, the
 -- same objects handed back, sockets kept alive while registered, closed

@@ -141,6 +141,33 @@ class TestSocketKit < Minitest::Test
     s.close
   end
 
+  # Every argument the library takes as a C string refuses a NUL inside:
+  # the string would end there and name another address, path or mode.
+  def test_embedded_nul_is_an_argument_error
+    s = SK::Socket.new
+    u = SK::Socket.new(SK::AF_UNIX, SK::SOCK_DGRAM)
+    Dir.mktmpdir do |dir|
+      path = File.join(dir, "p")
+      assert_raises(ArgumentError) { s.bind("127.0.0.1\0junk", 0) }
+      assert_raises(ArgumentError) { s.connect("127.0.0.1\0junk", 9) }
+      assert_raises(ArgumentError) { s.connect_ex("127.0.0.1\0junk", 9) }
+      assert_raises(ArgumentError) { u.sendto("x", "#{path}\0/etc/evil") }
+      assert_raises(ArgumentError) { u.bind("#{path}\0/etc/evil") }
+      assert_raises(ArgumentError) { u.connect("#{path}\0/etc/evil") }
+      assert_empty Dir.children(dir), "nothing was bound under the prefix"
+      assert_raises(ArgumentError) { s.makefile("w\0garbage") }
+      assert_raises(ArgumentError) { SK.constant("AF_INET\0junk") }
+      # The same strings without the NUL still work.
+      u.bind(path)
+      assert_equal [path, 0], u.getsockname
+      assert_equal SK::AF_INET, SK.constant("AF_INET")
+      s.makefile("w").close
+    end
+    assert_equal 0, s.getsockname[1], "the refused bind changed nothing"
+  ensure
+    [s, u].each { |x| x&.close }
+  end
+
   def test_tcp_accept_addresses_binary_eof
     l = listener
     host, port = l.getsockname
