@@ -73,7 +73,9 @@ private:
     std::shared_ptr<Socket> socket_;
     const bool readable_;
     const bool writable_;
-    bool closed_ = false;
+    // Atomic: sk_file_close from another thread sets it while a read or
+    // readline of this file is still checking it (convention 7).
+    std::atomic<bool> closed_{false};
     std::atomic<bool> holds_descriptor_{true};
     const std::size_t capacity_;
     std::vector<char> rbuf_;
