@@ -68,9 +68,11 @@ public:
     // may destroy this socket, and nothing touches it after done returns).
     void release_when_idle(void (*done)(void *), void *ctx);
 
-    // Marks the socket as sharing its open file with another holder (adopted
-    // descriptors, dup): its calls then re-arm the kernel timeouts before
-    // every system call instead of trusting what was armed last.
+    // Marks the socket as sharing its open file with another holder (an
+    // adopted descriptor; for a dup, both the original and the copy): its
+    // timed calls then re-arm the kernel timeouts before every system call
+    // instead of trusting what was armed last. Sockets that existed when the
+    // process forked count as shared without it.
     void mark_shared() { shared_.store(true, std::memory_order_relaxed); }
 
     // Every operation that can wait or resolve a name spends the budget its
