@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "cpp/error.hpp"
+#include "cpp/resolver.hpp"
 
 namespace sk {
 namespace {
@@ -92,23 +93,20 @@ int parse_scope(const char *text, unsigned *scope)
     return *scope ? 0 : EINVAL;
 }
 
-int resolve_name(int family, int socktype, const char *name, Endpoint *out)
+int resolve_name(int family, int socktype, const char *name, Endpoint *out, Budget &budget)
 {
     addrinfo hints{};
     hints.ai_family = family;
     hints.ai_socktype = socktype == SOCK_STREAM || socktype == SOCK_DGRAM ? socktype : 0;
-    addrinfo *res = nullptr;
-    errno = 0;
-    const int rc = getaddrinfo(name, nullptr, &hints, &res);
-    if (rc != 0)
-        return from_gai_error(rc, errno);
+    AddrInfoList res;
+    if (const int rc = resolve(name, nullptr, hints, budget, &res))
+        return rc;
     std::memcpy(&out->storage, res->ai_addr, res->ai_addrlen);
     out->length = res->ai_addrlen;
-    freeaddrinfo(res);
     return 0;
 }
 
-int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out)
+int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out, Budget &budget)
 {
     if (port < 0 || port > 65535)
         return EINVAL;
@@ -157,7 +155,7 @@ int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out
             return 0;
         if (all_of(text, "0123456789.") || std::strchr(text, ':') || !is_host_name(text))
             return EINVAL;
-        if (const int rc = resolve_name(AF_INET, socktype, text, out))
+        if (const int rc = resolve_name(AF_INET, socktype, text, out, budget))
             return rc;
         reinterpret_cast<sockaddr_in *>(&out->storage)->sin_port = port16;
         return 0;
@@ -181,7 +179,7 @@ int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out
     }
     if (scope || all_of(text, "0123456789.") || std::strchr(text, ':') || !is_host_name(text))
         return EINVAL;
-    if (const int rc = resolve_name(AF_INET6, socktype, text, out))
+    if (const int rc = resolve_name(AF_INET6, socktype, text, out, budget))
         return rc;
     reinterpret_cast<sockaddr_in6 *>(&out->storage)->sin6_port = port16;
     return 0;
@@ -189,7 +187,7 @@ int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out
 
 }  // namespace
 
-int parse_endpoint(int family, int socktype, const char *host, int port, Endpoint *out)
+int parse_endpoint(int family, int socktype, const char *host, int port, Endpoint *out, Budget &budget)
 {
     *out = Endpoint{};
     switch (family) {
@@ -197,7 +195,7 @@ int parse_endpoint(int family, int socktype, const char *host, int port, Endpoin
         return parse_unix(host, port, out);
     case AF_INET:
     case AF_INET6:
-        return parse_ip(family, socktype, host, port, out);
+        return parse_ip(family, socktype, host, port, out, budget);
     default:
         return EAFNOSUPPORT;
     }

@@ -5,6 +5,8 @@
 
 #include <cstddef>
 
+#include "cpp/timeout.hpp"
+
 namespace sk {
 
 // A socket address as the kernel takes it.
@@ -30,10 +32,12 @@ struct HostPort {
 };
 
 // Turns (host, port) into an address of `family` (resolving names with
-// getaddrinfo for `socktype`; the first result wins). Returns 0, EINVAL
-// (port out of range, malformed host, AF_UNIX host missing), ENAMETOOLONG
-// (AF_UNIX path longer than sun_path), EAFNOSUPPORT, or an SK_EAI_* code.
-int parse_endpoint(int family, int socktype, const char *host, int port, Endpoint *out);
+// getaddrinfo for `socktype`; the first result wins). A name lookup spends
+// `budget` (bounded only in timeout mode). Returns 0, EINVAL (port out of
+// range, malformed host, AF_UNIX host missing), ENAMETOOLONG (AF_UNIX path
+// longer than sun_path), EAFNOSUPPORT, an SK_EAI_* code, or, for a lookup,
+// ETIMEDOUT, EINTR or ENOMEM.
+int parse_endpoint(int family, int socktype, const char *host, int port, Endpoint *out, Budget &budget);
 
 // Decodes a kernel address ("" host and family 0 when length is 0).
 void decode_endpoint(const sockaddr *sa, socklen_t length, HostPort *out);

@@ -312,13 +312,14 @@ int Socket::recvfrom(void *buf, std::size_t len, int flags, std::size_t *nread, 
 
 int Socket::sendto(const void *buf, std::size_t len, int flags, const char *host, int port, std::size_t *nsent)
 {
+    // In timeout mode a name lookup spends the call's budget.
+    Budget budget(mode());
     Endpoint ep;
-    if (const int rc = endpoint_for("sendto", host, port, &ep))
+    if (const int rc = endpoint_for("sendto", host, port, &ep, budget))
         return rc;
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "sendto");
-    Budget budget(mode());
     const int rc = run_call(
         budget, flags, [&](Nanos ns) { return arm(kSending, ns); },
         [&] { return ::sendto(fd_, buf, len, flags | MSG_NOSIGNAL, ep.get(), ep.length); }, nsent);
@@ -330,9 +331,9 @@ int Socket::sendto(const void *buf, std::size_t len, int flags, const char *host
 
 // Parses an address for this socket, recording a failure as the caller
 // wrote the address.
-int Socket::endpoint_for(const char *op, const char *host, int port, Endpoint *ep) const
+int Socket::endpoint_for(const char *op, const char *host, int port, Endpoint *ep, Budget &budget) const
 {
-    const int rc = parse_endpoint(family_, type_, host, port, ep);
+    const int rc = parse_endpoint(family_, type_, host, port, ep, budget);
     if (rc) {
         char where[kDescriptionCapacity];
         describe_request(family_, host, port, where, sizeof where);
@@ -343,8 +344,9 @@ int Socket::endpoint_for(const char *op, const char *host, int port, Endpoint *e
 
 int Socket::bind(const char *host, int port)
 {
+    Budget budget(mode());
     Endpoint ep;
-    if (const int rc = endpoint_for("bind", host, port, &ep))
+    if (const int rc = endpoint_for("bind", host, port, &ep, budget))
         return rc;
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
@@ -393,8 +395,9 @@ int Socket::accept(std::shared_ptr<Socket> *conn, HostPort *peer)
 
 int Socket::connect(const char *host, int port)
 {
+    Budget budget(mode());
     Endpoint ep;
-    if (const int rc = endpoint_for("connect", host, port, &ep))
+    if (const int rc = endpoint_for("connect", host, port, &ep, budget))
         return rc;
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
@@ -403,7 +406,6 @@ int Socket::connect(const char *host, int port)
     // timeout mode; when the time runs out the kernel says EINPROGRESS (TCP)
     // or EAGAIN (AF_UNIX). After EINTR, connecting again waits for the
     // connection already under way, or reports EISCONN once it is made.
-    Budget budget(mode());
     int attempts = 0;
     std::size_t ignored = 0;
     int rc = run_call(

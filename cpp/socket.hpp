@@ -150,7 +150,7 @@ private:
     // in each direction sets them again.
     void forget_kernel_timeouts();
     bool user_closed() const { return state_.load() & kUserClosed; }
-    int endpoint_for(const char *op, const char *host, int port, Endpoint *ep) const;
+    int endpoint_for(const char *op, const char *host, int port, Endpoint *ep, Budget &budget) const;
     int query_address(int (*query)(int, sockaddr *, socklen_t *), const char *op, HostPort *out);
 
     const int fd_;

@@ -110,11 +110,14 @@ def parse(text):
                     f = f.strip()
                     if not f:
                         continue
-                    fm = re.match(r"^(.*?)\b(\w+)\s*(?:\[\s*(\d+)\s*\])?$", f)
-                    if not fm:
+                    # "int family, type, proto": one type, several names.
+                    first, *more = [d.strip() for d in f.split(",")]
+                    fm = re.match(r"^(.*?)\b(\w+)\s*(?:\[\s*(\d+)\s*\])?$", first)
+                    if not fm or not all(re.match(r"^\w+$", d) for d in more):
                         fail("cannot parse field %r" % f)
-                    fields.append({"name": fm.group(2), "c": norm_type(fm.group(1)),
-                                   "count": int(fm.group(3)) if fm.group(3) else None})
+                    for name in [fm.group(2)] + more:
+                        fields.append({"name": name, "c": norm_type(fm.group(1)),
+                                       "count": int(fm.group(3)) if fm.group(3) else None})
                 structs[m.group(3)] = fields
                 typedefs[m.group(3)] = "struct " + m.group(1)
                 continue
@@ -197,6 +200,21 @@ def probe(cc, header, consts, scalar_types, structs):
         return run([exe])
 
 
+def symbol_versions(path):
+    """Function name -> the version node of the linker script that lists it."""
+    nodes, node = {}, None
+    for line in open(path):
+        line = line.split("#")[0].strip()
+        m = re.match(r"^([A-Za-z_][\w.]*)\s*\{", line)
+        if m:
+            node = m.group(1)
+            continue
+        m = re.match(r"^(sk_\w+)\s*;$", line)
+        if m and node:
+            nodes[m.group(1)] = node
+    return nodes
+
+
 def ffi_name(info):
     size, signed, floating = info
     if floating:
@@ -211,7 +229,10 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--soname", default="libsocketkit.so.1")
     ap.add_argument("--symbol-version", default="SOCKETKIT_1")
+    ap.add_argument("--version-script", help="the library's linker version script: each "
+                    "function's own version node comes from it")
     a = ap.parse_args()
+    versions = symbol_versions(a.version_script) if a.version_script else {}
 
     functions, typedefs, structs, callbacks = parse(header_text(a.cc, a.header))
     if not functions:
@@ -227,7 +248,8 @@ def main():
                 used.add(base(t))
     for fields in structs.values():
         for f in fields:
-            used.add(base(f["c"]))
+            if base(f["c"]) not in structs:  # a nested struct is described on its own
+                used.add(base(f["c"]))
     for cb in callbacks.values():
         for t in [cb["c"]] + [p["c"] for p in cb["params"]]:
             if "*" not in t:
@@ -252,7 +274,7 @@ def main():
         elif w[0] == "field":
             struct_info[w[1]]["offsets"][w[2]] = (int(w[3]), int(w[4]))
 
-    def describe(t):
+    def describe(t, by_value_ok=False):
         """A C type in libffi terms: pointers (and function pointer typedefs)
         are 'pointer', scalars are sized by the compiler."""
         b = base(t)
@@ -260,6 +282,10 @@ def main():
             return "pointer"
         if b == "void":
             return "void"
+        if b in typedefs and b in structs and not by_value_ok:
+            fail("type %s passed by value is not supported" % t)
+        if b in structs:
+            return "struct"  # only as a field of another struct
         if b in typedefs:
             fail("type %s passed by value is not supported" % t)
         size, signed, floating, _ = info[b]
@@ -284,6 +310,7 @@ def main():
     for fn in functions:
         out["functions"].append({
             "name": fn["name"],
+            "symbol_version": versions.get(fn["name"], a.symbol_version),
             "returns": {"c": fn["c"], "ffi": describe(fn["c"])},
             "params": [{"name": p["name"], "c": p["c"], "ffi": describe(p["c"])}
                        for p in fn["params"]],
@@ -299,7 +326,7 @@ def main():
         for f in fields:
             off, size = si["offsets"][f["name"]]
             fd = {"name": f["name"], "c": f["c"] + ("[%d]" % f["count"] if f["count"] else ""),
-                  "ffi": describe(f["c"]), "offset": off, "size": size}
+                  "ffi": describe(f["c"], by_value_ok=True), "offset": off, "size": size}
             if f["count"]:
                 fd["count"] = f["count"]
             desc["fields"].append(fd)

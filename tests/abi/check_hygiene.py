@@ -9,13 +9,14 @@
   constructor of socketkit runs at load time, so loading it has no side
   effects and needs no initialisation call.
 
-usage: check_hygiene.py <libsocketkit.so.1> <symbol version>
+usage: check_hygiene.py <libsocketkit.so.1> <symbol version> [later version nodes...]
 """
 import re
 import subprocess
 import sys
 
 lib, version = sys.argv[1], sys.argv[2]
+versions = set(sys.argv[2:])  # the base node and the nodes that inherit it
 problems = []
 
 
@@ -29,15 +30,15 @@ for line in run("nm", "-D", "--defined-only", "--with-symbol-versions", lib).spl
     if len(parts) < 3:
         continue
     kind, sym = parts[-2], parts[-1]
-    if kind == "A" and sym == version:
+    if kind == "A" and sym in versions:
         continue
-    m = re.match(r"^(\w+)@@?(\w+)$", sym)
+    m = re.match(r"^(\w+)@@?([\w.]+)$", sym)
     name, ver = (m.group(1), m.group(2)) if m else (sym, None)
     if not name.startswith("sk_"):
         why = "C++ symbol" if name.startswith("_Z") else "not an sk_ symbol"
         problems.append("exported %s: %s (%s)" % (why, sym, kind))
-    elif ver != version:
-        problems.append("%s is at version %s, not %s" % (name, ver, version))
+    elif ver not in versions:
+        problems.append("%s is at version %s, not one of %s" % (name, ver, " ".join(sorted(versions))))
     elif kind not in ("T",):
         problems.append("%s has nm type %s, expected a plain function (T)" % (name, kind))
     else:

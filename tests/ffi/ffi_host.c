@@ -33,6 +33,7 @@
 
 typedef struct {
     const char *name;
+    const char *version;       /* its symbol version node */
     const char *first_param_c; /* C type of the first parameter, "" if none */
     ffi_type *ret;
     ffi_type *args[MAX_ARGS];
@@ -202,6 +203,9 @@ static void read_description(const json_value *d)
         const json_value *fj = fns->items[i], *params = json_get(fj, "params");
         function *f = &functions[nfunctions++];
         f->name = json_get_string(fj, "name");
+        f->version = json_get_string(fj, "symbol_version");
+        if (!f->version)
+            f->version = symbol_version;
         f->ret = ffi_type_named(json_get_string(json_get(fj, "returns"), "ffi"));
         if (!f->name || !f->ret || !params || params->count > MAX_ARGS)
             die("malformed function entry", f->name);
@@ -242,10 +246,10 @@ static void load(void)
     if (!lib)
         die("dlopen failed", dlerror());
     for (size_t i = 0; i < nfunctions; i++) {
-        void *sym = dlvsym(lib, functions[i].name, symbol_version);
+        void *sym = dlvsym(lib, functions[i].name, functions[i].version);
         if (!sym) {
             fprintf(stderr, "described function %s@%s not exported\n", functions[i].name,
-                    symbol_version);
+                    functions[i].version);
             failures++;
         }
         /* Object and function pointers have the same representation on
