@@ -312,15 +312,18 @@ static void test_happy_eyeballs_every_attempt_fails(void **state)
 int main(void)
 {
     no_namespace = enter_private_namespace();
+    /* Happy Eyeballs first: it counts descriptors, and a lookup given up on
+     * keeps a descriptor of the C library's open until the resolver gives
+     * up too. */
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_happy_eyeballs_falls_back_past_a_silent_address),
+        cmocka_unit_test(test_happy_eyeballs_next_attempt_at_once_after_a_failure),
+        cmocka_unit_test(test_happy_eyeballs_every_attempt_fails),
         cmocka_unit_test(test_getaddrinfo_times_out_on_a_silent_resolver),
         cmocka_unit_test(test_lookup_in_timeout_mode_spends_the_call_budget),
         cmocka_unit_test(test_lookup_and_connect_share_one_budget),
         cmocka_unit_test(test_lookup_interrupted),
         cmocka_unit_test(test_create_connection_lookup_deadline),
-        cmocka_unit_test(test_happy_eyeballs_falls_back_past_a_silent_address),
-        cmocka_unit_test(test_happy_eyeballs_next_attempt_at_once_after_a_failure),
-        cmocka_unit_test(test_happy_eyeballs_every_attempt_fails),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
