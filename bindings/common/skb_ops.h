@@ -105,9 +105,23 @@ static int skb_bytes_reserve(skb_bytes *b, size_t total)
 
 static size_t skb_min(size_t a, size_t b) { return a < b ? a : b; }
 
+/* getaddrinfo's result, owned by the wrapper until it is converted. */
+typedef struct skb_ailist {
+    sk_addrinfo *list;
+    size_t       count;
+} skb_ailist;
+
+/* create_server's options (a Lua table, a Ruby Hash). */
+typedef struct skb_server_opts {
+    int family;
+    int backlog;
+    int flags; /* SK_SERVER_* */
+} skb_server_opts;
+
 enum skb_opcode {
     SKB_ACCEPT, SKB_CONNECT, SKB_RECV, SKB_RECVFROM, SKB_SEND, SKB_SENDALL,
-    SKB_SENDTO, SKB_FREAD, SKB_FREADLINE, SKB_FWRITE, SKB_FFLUSH
+    SKB_SENDTO, SKB_FREAD, SKB_FREADLINE, SKB_FWRITE, SKB_FFLUSH,
+    SKB_GETADDRINFO, SKB_CREATE_CONNECTION
 };
 
 typedef struct skb_op {
@@ -124,6 +138,12 @@ typedef struct skb_op {
     skb_bytes   *out;
     sk_addr     *addr;
     sk_socket  **conn;
+    /* getaddrinfo and create_connection */
+    int          family, type, proto;
+    double       timeout;
+    const char  *source_host;
+    int          source_port;
+    skb_ailist  *ai;
     int          retrying;  /* set by a binding that re-runs after EINTR */
     int          err;
 } skb_op;
@@ -298,6 +318,14 @@ static int skb_op_run(skb_op *op)
         break;
     case SKB_FFLUSH:
         err = sk_file_flush(op->f);
+        break;
+    case SKB_GETADDRINFO:
+        err = sk_getaddrinfo(op->host, op->port, op->family, op->type, op->proto,
+                             op->flags, op->timeout, &op->ai->list, &op->ai->count);
+        break;
+    case SKB_CREATE_CONNECTION:
+        err = sk_create_connection(op->host, op->port, op->timeout, op->source_host,
+                                   op->source_port, op->conn);
         break;
     }
     if (err && op->out)
