@@ -22,6 +22,9 @@ void set_interrupt_check(InterruptCheck fn, void *ctx);
 // asks the call to give up with EINTR, false to retry.
 bool interrupt_requested();
 
+// Whether the calling thread installed an interrupt check.
+bool interrupt_check_installed();
+
 // Runs call() (a system call returning >= 0 or -1 with errno) once the
 // budget's time is armed. arm(ns) makes the kernel's timeout for this
 // direction ns (0: none) and returns 0 or an errno; it is not called in

@@ -108,10 +108,11 @@ timespec to_timespec(Nanos ns) { return {static_cast<time_t>(ns / 1000000000), s
 
 int resolve(const char *node, const char *service, const addrinfo &hints, Budget &budget, AddrInfoList *out)
 {
-    if (!budget.timed())
+    const bool timed = budget.timed();
+    if (!timed && !interrupt_check_installed())
         return resolve_untimed(node, service, hints, out);
-    Nanos slice = budget.next_slice();
-    if (slice <= 0)
+    Nanos slice = timed ? budget.next_slice() : 0;
+    if (timed && slice <= 0)
         return ETIMEDOUT;
     reclaim_abandoned();
     Lookup *l = make_lookup(node, service, hints);
@@ -128,13 +129,15 @@ int resolve(const char *node, const char *service, const addrinfo &hints, Budget
     }
     for (;;) {
         const timespec wait = to_timespec(slice);
-        const int waited = gai_suspend(requests, 1, &wait);
+        const int waited = gai_suspend(requests, 1, timed ? &wait : nullptr);
         if (gai_error(&l->request) != EAI_INPROGRESS)
             break;
         if (waited == EAI_INTR && interrupt_requested()) {
             release_when_done(l);
             return EINTR;
         }
+        if (!timed)
+            continue;
         slice = budget.next_slice();
         if (slice <= 0) {
             release_when_done(l);

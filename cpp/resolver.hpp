@@ -19,9 +19,11 @@ struct AddrInfoFree {
 using AddrInfoList = std::unique_ptr<addrinfo, AddrInfoFree>;
 
 // getaddrinfo(node, service, hints). In timeout mode the lookup spends
-// `budget` (EINTR from a signal retries with the time left unless the
-// thread's interrupt check asks for EINTR); otherwise it takes as long as
-// the system resolver does.
+// `budget`; otherwise it takes as long as the system resolver does. A
+// signal retries the wait with the time left unless the thread's interrupt
+// check asks for EINTR; so that a binding can stop an untimed lookup too, it
+// also runs asynchronously when the thread has an interrupt check (glibc's
+// plain getaddrinfo restarts itself after a signal).
 //
 // A timed lookup runs in glibc's asynchronous resolver (getaddrinfo_a).
 // When the time runs out the request is handed over: its memory stays alive

@@ -197,6 +197,11 @@ static void test_lookup_interrupted(void **state)
     assert_int_equal(alarms, 1);
     assert_true(sk_test_check_calls(&check) >= 1);
 
+    /* Without a timeout too, while the thread has an interrupt check. */
+    assert_int_equal(setitimer(ITIMER_REAL, &soon, NULL), 0);
+    SK_FAILS(EINTR, sk_getaddrinfo("silent.test", 80, 0, 0, 0, 0, SK_TIMEOUT_NONE, &list, &n));
+    assert_int_equal(alarms, 2);
+
     check.answer = 0; /* retry: the whole timeout is still spent */
     assert_int_equal(setitimer(ITIMER_REAL, &soon, NULL), 0);
     SK_TIMES_OUT(0.5, sk_getaddrinfo("silent.test", 80, 0, 0, 0, 0, 0.5, &list, &n));

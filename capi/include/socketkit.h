@@ -360,7 +360,9 @@ typedef struct sk_addrinfo {
  *  the system resolver does, 0 is EINVAL. A lookup that runs out of time
  *  returns ETIMEDOUT at once and leaves no code of this library running
  *  (the request is left to the C library's resolver, which finishes it on
- *  its own threads; the memory is reclaimed by a later lookup).
+ *  its own threads; the memory is reclaimed by a later lookup). A signal
+ *  during a lookup is handled as convention 3 says; when the thread has an
+ *  interrupt handler, a lookup without a timeout can be stopped too.
  *  On success *list is one allocation of *count (>= 1) entries, released
  *  with sk_freeaddrinfo; on failure *list and *count are untouched.
  *  Errors: EINVAL (list or count NULL, port outside 0..65535, timeout 0,
