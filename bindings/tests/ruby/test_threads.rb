@@ -52,6 +52,25 @@ class TestThreads < Minitest::Test
     [-> { c.connect(*l.getsockname) }, %i[connect poll ppoll], [l, c, *fillers]]
   end
 
+  # Happy Eyeballs waits in ppoll on its attempts; the call's own timeout
+  # is far beyond the watchdog, so only an interrupt ends it in time.
+  def blocked_create_connection
+    l = listener(SK::AF_INET, 0)
+    fillers = Array.new(3) do
+      s = SK::Socket.new
+      s.setblocking(false)
+      begin
+        s.connect(*l.getsockname)
+      rescue Errno::EINPROGRESS
+        nil
+      end
+      s
+    end
+    port = l.getsockname[1]
+    [-> { SK::Socket.create_connection("127.0.0.1", port, timeout: 60) }, %i[ppoll],
+     [l, *fillers]]
+  end
+
   def blocked_sendall
     a, b = SK.socketpair
     big = "z" * (64 << 20)
@@ -59,7 +78,8 @@ class TestThreads < Minitest::Test
   end
 
   CASES = %i[blocked_recv blocked_recv_timeout_mode blocked_accept
-             blocked_readline blocked_connect blocked_sendall].freeze
+             blocked_readline blocked_connect blocked_create_connection
+             blocked_sendall].freeze
 
   def start_blocked(kind)
     call, syscalls, closers = send(kind)
