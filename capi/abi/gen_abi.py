@@ -7,8 +7,15 @@ header (the preprocessor has already expanded SK_API and SK_ADDR_HOSTLEN),
 while constant values, type sizes and field offsets are printed by a small C
 program compiled against the header with the same compiler as the library.
 
+Each function carries the symbol version the version script gives it
+(SOCKETKIT_1 for 1.0, SOCKETKIT_1.N for what 1.N added), so that an FFI
+caller can bind it with dlvsym; a function in no node has none, and the
+abi_description test reports it. The top-level symbol_version is the first
+node, which every later one inherits.
+
 usage: gen_abi.py --header socketkit.h --cc cc --out socketkit.abi.json
                   [--soname libsocketkit.so.1] [--symbol-version SOCKETKIT_1]
+                  [--version-script socketkit.map]
 """
 import argparse
 import json
@@ -201,18 +208,15 @@ def probe(cc, header, consts, scalar_types, structs):
 
 
 def symbol_versions(path):
-    """Function name -> the version node of the linker script that lists it."""
-    nodes, node = {}, None
-    for line in open(path):
-        line = line.split("#")[0].strip()
-        m = re.match(r"^([A-Za-z_][\w.]*)\s*\{", line)
-        if m:
-            node = m.group(1)
-            continue
-        m = re.match(r"^(sk_\w+)\s*;$", line)
-        if m and node:
-            nodes[m.group(1)] = node
-    return nodes
+    """{function name: version node} from a version script's global lists."""
+    text = re.sub(r"#[^\n]*|/\*.*?\*/", " ", open(path).read(), flags=re.S)
+    found = {}
+    for m in re.finditer(r"([A-Za-z_][\w.]*)\s*\{(.*?)\}", text, re.S):
+        node, body = m.group(1), m.group(2)
+        for part in re.split(r"\blocal\s*:", body)[:1]:
+            for name in re.findall(r"\b(sk_\w+)\s*;", part):
+                found[name] = node
+    return found
 
 
 def ffi_name(info):
@@ -229,8 +233,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--soname", default="libsocketkit.so.1")
     ap.add_argument("--symbol-version", default="SOCKETKIT_1")
-    ap.add_argument("--version-script", help="the library's linker version script: each "
-                    "function's own version node comes from it")
+    ap.add_argument("--version-script")
     a = ap.parse_args()
     versions = symbol_versions(a.version_script) if a.version_script else {}
 
@@ -308,13 +311,17 @@ def main():
         "types": [],
     }
     for fn in functions:
-        out["functions"].append({
+        entry = {
             "name": fn["name"],
-            "symbol_version": versions.get(fn["name"], a.symbol_version),
             "returns": {"c": fn["c"], "ffi": describe(fn["c"])},
             "params": [{"name": p["name"], "c": p["c"], "ffi": describe(p["c"])}
                        for p in fn["params"]],
-        })
+        }
+        if not a.version_script:
+            entry["symbol_version"] = a.symbol_version
+        elif fn["name"] in versions:
+            entry["symbol_version"] = versions[fn["name"]]
+        out["functions"].append(entry)
     for n in consts:
         v = const_vals[n]
         kind = "double" if isinstance(v, float) else "int"
