@@ -8,21 +8,13 @@
  * Every address is loopback inside the namespace. Without root or
  * namespaces every test skips, saying why. */
 #include "support.h"
+#include "private_namespace.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
-#include <net/if.h>
-#include <netinet/in.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 static const char *no_namespace; /* why the suite cannot run, or NULL */
 static int silent_dns = -1;
@@ -35,57 +27,15 @@ static const char kHosts[] = "127.0.0.1 localhost\n"
  * threads; a timed lookup here gives up much sooner. */
 static const char kResolvConf[] = "nameserver 127.0.0.1\noptions timeout:2 attempts:1\n";
 
-static int bind_file_over(const char *target, const char *text)
-{
-    char path[] = "/tmp/sk-names-XXXXXX";
-    const int fd = mkstemp(path);
-    if (fd < 0)
-        return -1;
-    const size_t len = strlen(text);
-    const int ok = write(fd, text, len) == (ssize_t)len;
-    close(fd);
-    const int rc = ok ? mount(path, target, NULL, MS_BIND, NULL) : -1;
-    unlink(path); /* the mount keeps the file */
-    return rc;
-}
-
-static int loopback_up(void)
-{
-    struct ifreq ifr;
-    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    int rc = -1;
-    memset(&ifr, 0, sizeof ifr);
-    strcpy(ifr.ifr_name, "lo");
-    if (fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-        ifr.ifr_flags |= IFF_UP;
-        rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
-    }
-    if (fd >= 0)
-        close(fd);
-    return rc;
-}
-
 static const char *enter_private_namespace(void)
 {
-    struct sockaddr_in dns;
-    if (geteuid() != 0)
-        return "needs root for unshare(CLONE_NEWNS | CLONE_NEWNET)";
-    if (unshare(CLONE_NEWNS | CLONE_NEWNET) != 0)
-        return "unshare(CLONE_NEWNS | CLONE_NEWNET) failed";
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
-        return "cannot make the mount namespace private";
-    if (loopback_up() != 0)
-        return "cannot bring lo up in the new network namespace";
-    if (bind_file_over("/etc/hosts", kHosts) != 0 || bind_file_over("/etc/resolv.conf", kResolvConf) != 0)
+    const char *why = sk_ns_enter();
+    if (why)
+        return why;
+    if (sk_ns_bind_file("/etc/hosts", kHosts) != 0 || sk_ns_bind_file("/etc/resolv.conf", kResolvConf) != 0)
         return "cannot bind-mount /etc/hosts and /etc/resolv.conf";
-    silent_dns = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    memset(&dns, 0, sizeof dns);
-    dns.sin_family = AF_INET;
-    dns.sin_port = htons(53);
-    dns.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (silent_dns < 0 || bind(silent_dns, (struct sockaddr *)&dns, sizeof dns) != 0)
-        return "cannot bind the silent name server to 127.0.0.1:53";
-    return NULL;
+    silent_dns = sk_ns_name_server(0);
+    return silent_dns < 0 ? "cannot bind the silent name server to 127.0.0.1:53" : NULL;
 }
 
 static void need_namespace(void)

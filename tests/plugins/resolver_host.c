@@ -12,23 +12,16 @@
  * Exits 77 (skipped) without root or namespaces.
  */
 #define _GNU_SOURCE
+#include "../private_namespace.h"
 #include "../process_probe.h"
 
-#include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <net/if.h>
-#include <netinet/in.h>
 #include <poll.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 typedef int (*lookup_fn)(const char *name, double timeout);
@@ -50,47 +43,17 @@ static void skip(const char *why)
     exit(77);
 }
 
-static int loopback_up(void)
-{
-    struct ifreq ifr;
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), rc = -1;
-    memset(&ifr, 0, sizeof ifr);
-    strcpy(ifr.ifr_name, "lo");
-    if (fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-        ifr.ifr_flags |= IFF_UP;
-        rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
-    }
-    if (fd >= 0)
-        close(fd);
-    return rc;
-}
-
 /* The namespace, its resolv.conf and the name server socket. */
 static int private_resolver(void)
 {
     static const char conf[] = "nameserver 127.0.0.1\noptions timeout:3 attempts:1\n";
-    char path[] = "/tmp/sk-resolver-XXXXXX";
-    struct sockaddr_in sin;
-    int fd, dns;
-    if (geteuid() != 0)
-        skip("needs root for unshare(CLONE_NEWNS | CLONE_NEWNET)");
-    if (unshare(CLONE_NEWNS | CLONE_NEWNET) != 0)
-        skip("unshare(CLONE_NEWNS | CLONE_NEWNET) failed");
-    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 || loopback_up() != 0)
-        skip("cannot set up the private namespaces");
-    fd = mkstemp(path);
-    if (fd < 0 || write(fd, conf, sizeof conf - 1) != (ssize_t)(sizeof conf - 1))
-        skip("cannot write a resolv.conf");
-    close(fd);
-    if (mount(path, "/etc/resolv.conf", NULL, MS_BIND, NULL) != 0)
+    const char *why = sk_ns_enter();
+    int dns;
+    if (why)
+        skip(why);
+    if (sk_ns_bind_file("/etc/resolv.conf", conf) != 0)
         skip("cannot bind-mount /etc/resolv.conf");
-    unlink(path);
-    dns = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons(53);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (dns < 0 || bind(dns, (struct sockaddr *)&sin, sizeof sin) != 0)
+    if ((dns = sk_ns_name_server(SOCK_NONBLOCK)) < 0)
         skip("cannot bind 127.0.0.1:53");
     return dns;
 }
