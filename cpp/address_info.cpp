@@ -7,7 +7,6 @@
 
 #include "cpp/error.hpp"
 #include "cpp/resolver.hpp"
-#include "socketkit.h"
 
 namespace sk {
 namespace {
@@ -33,7 +32,7 @@ int lookup_all(const char *host, int port, int family, int type, int proto, int 
     if (!rc && (port < 0 || port > 65535))
         rc = EINVAL;
     if (!rc && (flags & ~kKnownFlags))
-        rc = SK_EAI_BADFLAGS;
+        rc = from_gai_error(EAI_BADFLAGS, 0);
     if (rc)
         return fail_lookup(rc, host, port);
 
@@ -60,7 +59,7 @@ int lookup_all(const char *host, int port, int family, int type, int proto, int 
         list.entries.push_back(entry);
     }
     if (list.entries.empty())
-        return fail_lookup(SK_EAI_NONAME, host, port);
+        return fail_lookup(from_gai_error(EAI_NONAME, 0), host, port);
     if ((flags & AI_CANONNAME) && res->ai_canonname) {
         list.has_canonname = true;
         list.canonname = res->ai_canonname;

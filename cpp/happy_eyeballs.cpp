@@ -13,7 +13,6 @@
 #include "cpp/error.hpp"
 #include "cpp/io.hpp"
 #include "cpp/resolver.hpp"
-#include "socketkit.h"
 
 namespace sk {
 namespace {
@@ -202,7 +201,7 @@ int create_connection(const char *host, int port, double timeout, const char *so
         return fail_request(rc, host, port);
     const std::vector<const addrinfo *> order = interleave_families(resolved.get());
     if (order.empty())
-        return fail_request(SK_EAI_NONAME, host, port);
+        return fail_request(from_gai_error(EAI_NONAME, 0), host, port);
 
     Race race(source_host, source_port, budget, order.size());
     std::size_t next = 0;
