@@ -114,6 +114,12 @@ int resolve(const char *node, const char *service, const addrinfo &hints, Budget
     Nanos slice = timed ? budget.next_slice() : 0;
     if (timed && slice <= 0)
         return ETIMEDOUT;
+    // A numeric host never waits: no request, no resolver thread.
+    addrinfo numeric = hints;
+    numeric.ai_flags |= AI_NUMERICHOST;
+    const int rc = resolve_untimed(node, service, numeric, out);
+    if (rc != from_gai_error(EAI_NONAME, 0) || (hints.ai_flags & AI_NUMERICHOST))
+        return rc;
     reclaim_abandoned();
     Lookup *l = make_lookup(node, service, hints);
     if (!l)
@@ -123,9 +129,9 @@ int resolve(const char *node, const char *service, const addrinfo &hints, Budget
     sigevent none{};
     none.sigev_notify = SIGEV_NONE;
     errno = 0;
-    if (const int rc = getaddrinfo_a(GAI_NOWAIT, requests, 1, &none)) {
+    if (const int started = getaddrinfo_a(GAI_NOWAIT, requests, 1, &none)) {
         std::free(l);
-        return from_gai_error(rc, errno);
+        return from_gai_error(started, errno);
     }
     for (;;) {
         const timespec wait = to_timespec(slice);
@@ -144,14 +150,14 @@ int resolve(const char *node, const char *service, const addrinfo &hints, Budget
             return ETIMEDOUT;
         }
     }
-    const int rc = gai_error(&l->request);
-    if (rc == 0) {
+    const int result = gai_error(&l->request);
+    if (result == 0) {
         out->reset(l->request.ar_result);
         l->request.ar_result = nullptr;
     }
     // glibc sets the result just before it takes the request off its list.
     release_when_done(l);
-    return rc == 0 ? 0 : from_gai_error(rc, EIO);
+    return result == 0 ? 0 : from_gai_error(result, EIO);
 }
 
 }  // namespace sk
