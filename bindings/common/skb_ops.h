@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Return type of wrapped calls: 0 or an error number; each language's "out"
  * typemap turns non-zero into nil,msg,errname (Lua) or an exception (Ruby). */
@@ -144,6 +145,7 @@ typedef struct skb_op {
     const char  *source_host;
     int          source_port;
     skb_ailist  *ai;
+    double       deadline;  /* monotonic seconds; 0 until a timed op first runs */
     int          retrying;  /* set by a binding that re-runs after EINTR */
     int          err;
 } skb_op;
@@ -278,6 +280,29 @@ static int skb_connect_resume(skb_op *op, int err)
     return err ? err : soerr;
 }
 
+static double skb_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The timeout of a lookup or create_connection that a binding runs again
+ * after EINTR: what is left of the first run's (PEP 475), at least a
+ * nanosecond so that the library itself reports the ETIMEDOUT. */
+static double skb_time_left(skb_op *op)
+{
+    double left;
+    if (op->timeout <= 0)
+        return op->timeout;
+    if (op->deadline == 0) {
+        op->deadline = skb_now() + op->timeout;
+        return op->timeout;
+    }
+    left = op->deadline - skb_now();
+    return left > 1e-9 ? left : 1e-9;
+}
+
 static int skb_op_run(skb_op *op)
 {
     size_t n = 0;
@@ -321,10 +346,10 @@ static int skb_op_run(skb_op *op)
         break;
     case SKB_GETADDRINFO:
         err = sk_getaddrinfo(op->host, op->port, op->family, op->type, op->proto,
-                             op->flags, op->timeout, &op->ai->list, &op->ai->count);
+                             op->flags, skb_time_left(op), &op->ai->list, &op->ai->count);
         break;
     case SKB_CREATE_CONNECTION:
-        err = sk_create_connection(op->host, op->port, op->timeout, op->source_host,
+        err = sk_create_connection(op->host, op->port, skb_time_left(op), op->source_host,
                                    op->source_port, op->conn);
         break;
     }
