@@ -120,12 +120,14 @@ public:
         return 0;
     }
 
-    // The deadline passed: every pending attempt fails with ETIMEDOUT.
+    // The deadline passed: every pending attempt fails with ETIMEDOUT (and
+    // the call does, even when the lookup left no time to start one).
     void time_out()
     {
         for (std::size_t i : pending_)
             lose(attempts_[i], ETIMEDOUT);
         pending_.clear();
+        last_error_ = ETIMEDOUT;
     }
 
     int last_error() const { return last_error_; }
@@ -207,6 +209,11 @@ int create_connection(const char *host, int port, double timeout, const char *so
     std::size_t next = 0;
     Nanos next_start = 0;
     while (!race.won()) {
+        Nanos left = -1;  // no deadline
+        if (budget.timed() && (left = budget.next_slice()) <= 0) {
+            race.time_out();
+            break;
+        }
         const Nanos now = monotonic_now();
         if (next < order.size() && (!race.any_pending() || now >= next_start)) {
             if (race.start(order[next++]))
@@ -216,15 +223,8 @@ int create_connection(const char *host, int port, double timeout, const char *so
         if (!race.any_pending())
             break;
         Nanos wait = next < order.size() ? next_start - now : -1;
-        if (budget.timed()) {
-            const Nanos left = budget.next_slice();
-            if (left <= 0) {
-                race.time_out();
-                break;
-            }
-            if (wait < 0 || left < wait)
-                wait = left;
-        }
+        if (left >= 0 && (wait < 0 || left < wait))
+            wait = left;
         if (race.settle(wait) == EINTR)
             return fail_request(EINTR, host, port);
     }
