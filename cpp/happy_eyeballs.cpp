@@ -69,7 +69,7 @@ public:
             return lose(a, errno);
         if (source_host_) {
             Endpoint local;
-            if (const int rc = parse_endpoint(ai->ai_family, SOCK_STREAM, source_host_, source_port_, &local, budget_))
+            if (const int rc = parse_endpoint(ai->ai_family, SOCK_STREAM, source_host_, source_port_, budget_, &local))
                 return lose(a, rc);
             if (::bind(a.fd.get(), local.get(), local.length) < 0)
                 return lose(a, errno);

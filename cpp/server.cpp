@@ -51,7 +51,9 @@ int create_server(const char *host, int port, int family, int backlog, ServerOpt
         if (const int rc = s->setsockopt(IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only))
             return rc;
     }
-    if (const int rc = s->bind(host, port))
+    // Bound the way sk_bind binds: a name resolves in the socket's mode.
+    Budget budget(s->mode());
+    if (const int rc = s->bind(host, port, budget))
         return rc;
     if (const int rc = s->listen(backlog < 0 ? SOMAXCONN : backlog))
         return rc;
