@@ -121,7 +121,7 @@ typedef struct skb_server_opts {
 
 enum skb_opcode {
     SKB_ACCEPT, SKB_CONNECT, SKB_RECV, SKB_RECVFROM, SKB_SEND, SKB_SENDALL,
-    SKB_SENDTO, SKB_FREAD, SKB_FREADLINE, SKB_FWRITE, SKB_FFLUSH,
+    SKB_SENDTO, SKB_FREAD, SKB_FREADLINE, SKB_FWRITE, SKB_FFLUSH, SKB_PWAIT,
     SKB_GETADDRINFO, SKB_CREATE_CONNECTION
 };
 
@@ -139,16 +139,42 @@ typedef struct skb_op {
     skb_bytes   *out;
     sk_addr     *addr;
     sk_socket  **conn;
-    /* getaddrinfo and create_connection */
+    /* getaddrinfo and create_connection (and their timeout below) */
     int          family, type, proto;
-    double       timeout;
     const char  *source_host;
     int          source_port;
     skb_ailist  *ai;
-    double       deadline;  /* monotonic seconds; 0 until a timed op first runs */
     int          retrying;  /* set by a binding that re-runs after EINTR */
     int          err;
+    sk_poller   *poller;    /* SKB_PWAIT: wait up to `timeout` for `max` */
+    sk_event    *events;
+    size_t       max;
+    double       timeout;
+    double       deadline;  /* when a timed wait began + timeout (monotonic);
+                               a lookup sets it when it first runs */
 } skb_op;
+
+#define SKB_WAIT_BATCH 256 /* events one poller wait of a binding returns */
+
+static double skb_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A poller wait, also when re-run after EINTR: a timed one waits until the
+ * deadline the caller set in op->deadline. */
+static int skb_poller_wait_op(skb_op *op)
+{
+    double t = op->timeout;
+    if (t > 0) {
+        t = op->deadline - skb_monotonic();
+        if (t <= 0)
+            t = 0; /* the time is up: just look */
+    }
+    return sk_poller_wait(op->poller, op->events, op->max, t, &op->done);
+}
 
 static int skb_recv_once(skb_op *op, char *buf, size_t len, int flags,
                          size_t *got)
@@ -280,13 +306,6 @@ static int skb_connect_resume(skb_op *op, int err)
     return err ? err : soerr;
 }
 
-static double skb_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* The timeout of a lookup or create_connection that a binding runs again
  * after EINTR: what is left of the first run's (PEP 475), at least a
  * nanosecond so that the library itself reports the ETIMEDOUT. */
@@ -296,10 +315,10 @@ static double skb_time_left(skb_op *op)
     if (op->timeout <= 0)
         return op->timeout;
     if (op->deadline == 0) {
-        op->deadline = skb_now() + op->timeout;
+        op->deadline = skb_monotonic() + op->timeout;
         return op->timeout;
     }
-    left = op->deadline - skb_now();
+    left = op->deadline - skb_monotonic();
     return left > 1e-9 ? left : 1e-9;
 }
 
@@ -343,6 +362,9 @@ static int skb_op_run(skb_op *op)
         break;
     case SKB_FFLUSH:
         err = sk_file_flush(op->f);
+        break;
+    case SKB_PWAIT:
+        err = skb_poller_wait_op(op);
         break;
     case SKB_GETADDRINFO:
         err = sk_getaddrinfo(op->host, op->port, op->family, op->type, op->proto,
