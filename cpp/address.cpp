@@ -108,6 +108,9 @@ int resolve_name(int family, int socktype, const char *name, Endpoint *out)
     return 0;
 }
 
+// socktype kNoLookup: names are not resolved (EINVAL instead).
+constexpr int kNoLookup = -1;
+
 int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out)
 {
     if (port < 0 || port > 65535)
@@ -155,7 +158,8 @@ int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out
         }
         if (inet_pton(AF_INET, text, &sin->sin_addr) == 1)
             return 0;
-        if (all_of(text, "0123456789.") || std::strchr(text, ':') || !is_host_name(text))
+        if (socktype == kNoLookup || all_of(text, "0123456789.") || std::strchr(text, ':') ||
+            !is_host_name(text))
             return EINVAL;
         if (const int rc = resolve_name(AF_INET, socktype, text, out))
             return rc;
@@ -179,7 +183,8 @@ int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out
         std::memcpy(&sin6->sin6_addr.s6_addr[12], &v4, 4);
         return 0;
     }
-    if (scope || all_of(text, "0123456789.") || std::strchr(text, ':') || !is_host_name(text))
+    if (socktype == kNoLookup || scope || all_of(text, "0123456789.") || std::strchr(text, ':') ||
+        !is_host_name(text))
         return EINVAL;
     if (const int rc = resolve_name(AF_INET6, socktype, text, out))
         return rc;
@@ -201,6 +206,11 @@ int parse_endpoint(int family, int socktype, const char *host, int port, Endpoin
     default:
         return EAFNOSUPPORT;
     }
+}
+
+int parse_numeric_endpoint(int family, const char *host, int port, Endpoint *out)
+{
+    return parse_endpoint(family, kNoLookup, host, port, out);
 }
 
 void decode_endpoint(const sockaddr *sa, socklen_t length, HostPort *out)

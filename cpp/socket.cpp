@@ -245,7 +245,10 @@ int Socket::rearm(Direction d, Nanos ns)
     const timeval tv = ns > 0 ? to_timeval(ns) : timeval{0, 0};
     if (::setsockopt(fd_, SOL_SOCKET, d == kReceiving ? SO_RCVTIMEO : SO_SNDTIMEO, &tv, sizeof tv) < 0)
         return errno;
-    armed.store(ns, std::memory_order_relaxed);
+    // A shared kernel socket may be re-armed by the other holder at any
+    // time: remembering nothing makes the next call arm again.
+    if (!kernel_timeouts_shared_.load(std::memory_order_relaxed))
+        armed.store(ns, std::memory_order_relaxed);
     if (ns != 0)
         timeouts_touched_.store(true, std::memory_order_relaxed);
     return 0;

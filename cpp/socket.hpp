@@ -5,6 +5,7 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <atomic>
 #include <cstddef>
@@ -18,6 +19,18 @@
 #include "cpp/unique_fd.hpp"
 
 namespace sk {
+
+// One datagram of a batch (sendmmsg/recvmmsg): buf/len is the datagram or
+// the space for it, nbytes what went or came, addr the destination (family
+// 0: the connected peer) or the source, flags MSG_TRUNC when a received
+// datagram did not fit.
+struct Datagram {
+    void *buf;
+    std::size_t len;
+    std::size_t nbytes;
+    HostPort addr;
+    int flags;
+};
 
 class Socket {
 public:
@@ -59,6 +72,22 @@ public:
     int setsockopt(int level, int opt, const void *value, socklen_t len);
     int getsockopt(int level, int opt, void *value, socklen_t *len);
     int settimeout(double seconds);
+
+    // The rest of Python's socket object (cpp/socket_msg.cpp,
+    // cpp/sendfile.cpp).
+    int dup(std::shared_ptr<Socket> *out);
+    int get_inheritable(bool *flag);
+    int set_inheritable(bool flag);
+    int sendv(const iovec *iov, std::size_t iovcnt, int flags, std::size_t *nsent);
+    int recvv(const iovec *iov, std::size_t iovcnt, int flags, std::size_t *nread);
+    int send_fds(const void *buf, std::size_t len, const int *fds, std::size_t nfds, int flags,
+                 std::size_t *nsent);
+    int recv_fds(void *buf, std::size_t len, int *fds, std::size_t maxfds, std::size_t *nfds, int flags,
+                 std::size_t *nread, int *msg_flags);
+    int sendfile(int in_fd, std::uint64_t offset, std::size_t count, std::size_t *nsent);
+    int sendmmsg(Datagram *msgs, std::size_t count, int flags, std::size_t *done);
+    int recvmmsg(Datagram *msgs, std::size_t count, int flags, std::size_t *done);
+
     double timeout() const { return seconds_.load(std::memory_order_relaxed); }
     Nanos mode() const { return mode_.load(std::memory_order_relaxed); }
 
@@ -145,6 +174,13 @@ private:
         return armed_[d].load(std::memory_order_relaxed) == ns ? 0 : rearm(d, ns);
     }
     int rearm(Direction d, Nanos ns);
+    // After dup() two sockets share the kernel's socket and so its
+    // timeouts: neither can trust what it remembers arming, so each call
+    // arms its own time.
+    void share_kernel_timeouts();
+    // sendfile's fallback when the kernel cannot sendfile from in_fd.
+    int send_by_reading(int in_fd, std::uint64_t offset, std::size_t count, std::size_t *nsent,
+                        Budget &budget);
     // For a descriptor whose kernel timeouts someone else may have set
     // (adopted, or queued by a listener that had them armed): the next call
     // in each direction sets them again.
@@ -165,6 +201,7 @@ private:
     // Set once this socket's kernel timeouts were ever non-zero: connections
     // a listener accepts inherit them, so its children must not assume none.
     std::atomic<bool> timeouts_touched_{false};
+    std::atomic<bool> kernel_timeouts_shared_{false};
 };
 
 // recv and send are the hot path: defined here so that each of the C
