@@ -162,14 +162,14 @@ int Socket::recvv(const iovec *iov, std::size_t iovcnt, int flags, std::size_t *
 int Socket::send_fds(const void *buf, std::size_t len, const int *fds, std::size_t nfds, int flags,
                      std::size_t *nsent)
 {
+    InFlight use(*this, InFlight::HandleCall{});
+    if (!use)
+        return fail(EBADF, "send_fds");
     // The kernel would drop SCM_RIGHTS on other families without a word.
     if (family_ != AF_UNIX)
         return fail(EINVAL, "send_fds", "socket is not AF_UNIX");
     if (nfds > kMaxFds)
         return fail(EINVAL, "send_fds", "more than 253 descriptors");
-    InFlight use(*this, InFlight::HandleCall{});
-    if (!use)
-        return fail(EBADF, "send_fds");
     iovec iov{const_cast<void *>(buf), len};
     FdControl control;
     msghdr msg{};
@@ -194,11 +194,11 @@ int Socket::send_fds(const void *buf, std::size_t len, const int *fds, std::size
 int Socket::recv_fds(void *buf, std::size_t len, int *fds, std::size_t maxfds, std::size_t *nfds, int flags,
                      std::size_t *nread, int *msg_flags)
 {
-    if (family_ != AF_UNIX)
-        return fail(EINVAL, "recv_fds", "socket is not AF_UNIX");
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "recv_fds");
+    if (family_ != AF_UNIX)
+        return fail(EINVAL, "recv_fds", "socket is not AF_UNIX");
     iovec iov{buf, len};
     FdControl control;
     msghdr msg{};
