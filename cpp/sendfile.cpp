@@ -2,6 +2,8 @@
 // the call keeps to itself, with one budget for the whole call, and reading
 // plus sending where the kernel cannot sendfile from the source.
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/sendfile.h>
 #include <unistd.h>
 
@@ -27,6 +29,49 @@ constexpr std::size_t kTimedChunk = 64 * 1024;
 
 // The fallback's buffer.
 constexpr std::size_t kCopyChunk = 64 * 1024;
+
+// sendfile(2) has no MSG_NOSIGNAL: writing to a vanished peer raises
+// SIGPIPE at the calling thread. While one of these lives, SIGPIPE is
+// blocked in this thread only (no process-wide setting changes), and one
+// that the call itself caused is taken back before the mask is restored.
+class SigpipeHeld {
+public:
+    SigpipeHeld()
+    {
+        sigemptyset(&pipe_);
+        sigaddset(&pipe_, SIGPIPE);
+        sigset_t pending;
+        sigemptyset(&pending);
+        was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+        blocked_ = pthread_sigmask(SIG_BLOCK, &pipe_, &old_) == 0;
+    }
+    ~SigpipeHeld()
+    {
+        if (!blocked_)
+            return;
+        if (raised_ && !was_pending_) {
+            const timespec zero{0, 0};
+            while (sigtimedwait(&pipe_, nullptr, &zero) < 0 && errno == EINTR) {
+            }
+        }
+        pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+    }
+    SigpipeHeld(const SigpipeHeld &) = delete;
+    SigpipeHeld &operator=(const SigpipeHeld &) = delete;
+    // Called with each failure: EPIPE is what comes with the signal.
+    void saw(int rc)
+    {
+        if (rc == EPIPE)
+            raised_ = true;
+    }
+
+private:
+    sigset_t pipe_;
+    sigset_t old_;
+    bool was_pending_ = false;
+    bool blocked_ = false;
+    bool raised_ = false;
+};
 
 // Errors by which sendfile(2) says it cannot read from this kind of
 // descriptor (a pipe, a socket, some special files) before moving anything.
@@ -91,6 +136,7 @@ int Socket::sendfile(int in_fd, std::uint64_t offset, std::size_t count, std::si
     // sendfile(2) with an offset pointer leaves in_fd's position alone.
     off_t pos = static_cast<off_t>(offset);
     std::size_t done = 0;
+    SigpipeHeld sigpipe;
     while (count == 0 || done < count) {
         const std::size_t want = count == 0 ? chunk : std::min(count - done, chunk);
         std::size_t n = 0;
@@ -98,6 +144,7 @@ int Socket::sendfile(int in_fd, std::uint64_t offset, std::size_t count, std::si
             budget, 0, [&](Nanos ns) { return arm(kSending, ns); },
             [&] { return ::sendfile(fd_, in_fd, &pos, want); }, &n);
         if (rc) {
+            sigpipe.saw(rc);
             if (done == 0 && source_unsupported(rc))
                 return send_by_reading(in_fd, offset, count, nsent, budget);
             *nsent = done;
