@@ -227,7 +227,8 @@ def main():
                 used.add(base(t))
     for fields in structs.values():
         for f in fields:
-            used.add(base(f["c"]))
+            if base(f["c"]) not in structs:  # a nested struct is described on its own
+                used.add(base(f["c"]))
     for cb in callbacks.values():
         for t in [cb["c"]] + [p["c"] for p in cb["params"]]:
             if "*" not in t:
@@ -298,8 +299,11 @@ def main():
                 "fields": []}
         for f in fields:
             off, size = si["offsets"][f["name"]]
+            nested = "*" not in f["c"] and base(f["c"]) in structs
             fd = {"name": f["name"], "c": f["c"] + ("[%d]" % f["count"] if f["count"] else ""),
-                  "ffi": describe(f["c"]), "offset": off, "size": size}
+                  "ffi": "struct" if nested else describe(f["c"]), "offset": off, "size": size}
+            if nested:
+                fd["type"] = base(f["c"])  # described in "types" under that name
             if f["count"]:
                 fd["count"] = f["count"]
             desc["fields"].append(fd)

@@ -128,6 +128,11 @@ for t in desc["types"]:
                    '"%s.%s offset/size");' % (t["name"], fld["name"], fld["offset"], t["name"],
                                               fld["name"], fld["size"], t["name"], fld["name"]))
         elem = re.sub(r"\[\d+\]$", "", fld["c"])
+        if fld["ffi"] == "struct":
+            src.append('SAME(__typeof__(((%s *)0)->%s), %s, "%s.%s: not the struct %s");'
+                       % (t["name"], fld["name"], fld.get("type"), t["name"], fld["name"],
+                          fld.get("type")))
+            continue
         ffi_checks(elem, fld["ffi"], "%s.%s" % (t["name"], fld["name"]))
 
 with tempfile.TemporaryDirectory() as d:
