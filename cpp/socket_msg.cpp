@@ -237,7 +237,7 @@ int Socket::recv_fds(void *buf, std::size_t len, int *fds, std::size_t maxfds, s
     }
     *nfds = kept;
     if (msg_flags)
-        *msg_flags = msg.msg_flags | (dropped ? MSG_CTRUNC : 0);
+        *msg_flags = (msg.msg_flags & ~MSG_CMSG_CLOEXEC) | (dropped ? MSG_CTRUNC : 0);
     return 0;
 }
 

@@ -107,7 +107,8 @@ static size_t skb_min(size_t a, size_t b) { return a < b ? a : b; }
 
 enum skb_opcode {
     SKB_ACCEPT, SKB_CONNECT, SKB_RECV, SKB_RECVFROM, SKB_SEND, SKB_SENDALL,
-    SKB_SENDTO, SKB_FREAD, SKB_FREADLINE, SKB_FWRITE, SKB_FFLUSH
+    SKB_SENDTO, SKB_FREAD, SKB_FREADLINE, SKB_FWRITE, SKB_FFLUSH,
+    SKB_CALL /* op->call(op), for calls described in their own header */
 };
 
 typedef struct skb_op {
@@ -126,6 +127,8 @@ typedef struct skb_op {
     sk_socket  **conn;
     int          retrying;  /* set by a binding that re-runs after EINTR */
     int          err;
+    int        (*call)(struct skb_op *op); /* SKB_CALL: runs the call */
+    void        *ctx;       /* SKB_CALL: its arguments and results */
 } skb_op;
 
 static int skb_recv_once(skb_op *op, char *buf, size_t len, int flags,
@@ -298,6 +301,9 @@ static int skb_op_run(skb_op *op)
         break;
     case SKB_FFLUSH:
         err = sk_file_flush(op->f);
+        break;
+    case SKB_CALL:
+        err = op->call(op);
         break;
     }
     if (err && op->out)
