@@ -47,6 +47,26 @@ bool is_host_name(const char *s)
     return true;
 }
 
+// Dotted-quad text of an IPv4 address. glibc's inet_ntop formats IPv4
+// with sprintf, thousands of instructions: most of a received datagram's
+// user-space cost in recvfrom and recvmmsg.
+void format_ipv4(const in_addr &addr, char *out)
+{
+    const auto *b = reinterpret_cast<const unsigned char *>(&addr.s_addr);
+    for (int i = 0; i < 4; ++i) {
+        unsigned v = b[i];
+        if (v >= 100) {
+            *out++ = static_cast<char>('0' + v / 100);
+            v %= 100;
+            *out++ = static_cast<char>('0' + v / 10);
+        } else if (v >= 10) {
+            *out++ = static_cast<char>('0' + v / 10);
+        }
+        *out++ = static_cast<char>('0' + v % 10);
+        *out++ = i < 3 ? '.' : '\0';
+    }
+}
+
 int parse_unix(const char *host, int port, Endpoint *out)
 {
     if (!host || port != 0)
@@ -223,7 +243,7 @@ void decode_endpoint(const sockaddr *sa, socklen_t length, HostPort *out)
     case AF_INET: {
         const auto *sin = reinterpret_cast<const sockaddr_in *>(sa);
         out->port = ntohs(sin->sin_port);
-        inet_ntop(AF_INET, &sin->sin_addr, out->host, sizeof out->host);
+        format_ipv4(sin->sin_addr, out->host);
         break;
     }
     case AF_INET6: {
