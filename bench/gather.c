@@ -18,7 +18,7 @@ typedef struct {
     void *(*sender)(void *);
 } job;
 
-static char head[HEAD], body[BODY], rxbuf[65536];
+static char head[HEAD], body[BODY];
 
 /* Sends the rest of a message after a partial gathering send. */
 static void raw_finish(int fd, size_t sent)
@@ -96,36 +96,9 @@ static void *sk_two_sends_sender(void *arg)
 
 static double run(job *j, long n)
 {
-    pthread_t t;
-    int rx;
-    long got = 0, want = n * (HEAD + BODY);
     int is_sk = j->sender == sk_sendv_sender || j->sender == sk_two_sends_sender;
     j->messages = n;
-    if (is_sk) {
-        sk_socket *server = NULL;
-        bench_sk_tcp_pair(&j->sk_tx, &server);
-        SKB(sk_detach(server, &rx));
-        sk_socket_free(server);
-    } else {
-        bench_raw_tcp_pair(&j->raw_tx, &rx);
-    }
-    double t0 = bench_now();
-    if (pthread_create(&t, NULL, j->sender, j) != 0)
-        die("pthread_create");
-    while (got < want) {
-        ssize_t r = recv(rx, rxbuf, sizeof rxbuf, 0);
-        if (r <= 0)
-            die("recv: %s", r == 0 ? "EOF" : strerror(errno));
-        got += r;
-    }
-    double dt = bench_now() - t0;
-    pthread_join(t, NULL);
-    if (is_sk)
-        sk_socket_free(j->sk_tx);
-    else
-        close(j->raw_tx);
-    close(rx);
-    return dt;
+    return bench_stream(j->sender, j, &j->raw_tx, is_sk ? &j->sk_tx : NULL, n * (HEAD + BODY));
 }
 
 static job raw_msg = {0, -1, NULL, raw_sendmsg_sender}, raw_two = {0, -1, NULL, raw_two_sends_sender},

@@ -18,7 +18,7 @@ typedef struct {
     int raw_tx;
     sk_socket *sk_tx;
     void *(*sender)(void *);
-    char buf[CHUNK], rxbuf[CHUNK];
+    char buf[CHUNK];
 } job;
 
 static void *raw_sendfile_sender(void *arg)
@@ -67,35 +67,8 @@ static void *sk_sendfile_sender(void *arg)
 /* The receiving side is raw recv for every case: only the sender differs. */
 static double run(job *j, long n)
 {
-    pthread_t t;
-    int rx;
-    long got = 0;
     j->bytes = n;
-    if (j->sender == sk_sendfile_sender) {
-        sk_socket *server = NULL;
-        bench_sk_tcp_pair(&j->sk_tx, &server);
-        SKB(sk_detach(server, &rx));
-        sk_socket_free(server);
-    } else {
-        bench_raw_tcp_pair(&j->raw_tx, &rx);
-    }
-    double t0 = bench_now();
-    if (pthread_create(&t, NULL, j->sender, j) != 0)
-        die("pthread_create");
-    while (got < n) {
-        ssize_t r = recv(rx, j->rxbuf, CHUNK, 0);
-        if (r <= 0)
-            die("recv: %s", r == 0 ? "EOF" : strerror(errno));
-        got += r;
-    }
-    double dt = bench_now() - t0;
-    pthread_join(t, NULL);
-    if (j->sender == sk_sendfile_sender)
-        sk_socket_free(j->sk_tx);
-    else
-        close(j->raw_tx);
-    close(rx);
-    return dt;
+    return bench_stream(j->sender, j, &j->raw_tx, j->sender == sk_sendfile_sender ? &j->sk_tx : NULL, n);
 }
 
 static job raw_sf, raw_rs, sk_sf;

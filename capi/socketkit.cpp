@@ -133,6 +133,15 @@ bool valid_msgs(const sk_msg *msgs, size_t count)
     return true;
 }
 
+// The part of a datagram that goes the same way for sending and receiving.
+void start_datagram(const sk_msg &m, sk::Datagram &d)
+{
+    d.buf = m.buf;
+    d.len = m.len;
+    d.nbytes = 0;
+    d.flags = 0;
+}
+
 // Batches up to this size are converted on the stack.
 constexpr size_t kStackMsgs = 64;
 
@@ -449,13 +458,10 @@ int sk_sendmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags, size_t *don
         return with_datagrams(
             msgs, count, done,
             [](const sk_msg &m, sk::Datagram &d) {
-                d.buf = m.buf;
-                d.len = m.len;
-                d.nbytes = 0;
+                start_datagram(m, d);
                 d.addr.family = m.addr.family;
                 d.addr.port = m.addr.port;
                 std::memcpy(d.addr.host, m.addr.host, sizeof d.addr.host);
-                d.flags = 0;
             },
             [](const sk::Datagram &d, sk_msg &m) { m.nbytes = d.nbytes; },
             [&](sk::Datagram *d, size_t *n) { return impl->sendmmsg(d, count, flags, n); });
@@ -470,12 +476,7 @@ int sk_recvmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags, size_t *don
     return guarded("recvmmsg", [&] {
         return with_datagrams(
             msgs, count, done,
-            [](const sk_msg &m, sk::Datagram &d) {
-                d.buf = m.buf;
-                d.len = m.len;
-                d.nbytes = 0;
-                d.flags = 0;
-            },
+            start_datagram,
             [](const sk::Datagram &d, sk_msg &m) {
                 m.nbytes = d.nbytes;
                 m.flags = d.flags;
