@@ -178,6 +178,8 @@ int Socket::send_fds(const void *buf, std::size_t len, const int *fds, std::size
     if (nfds > 0) {
         msg.msg_control = control.bytes;
         msg.msg_controllen = CMSG_SPACE(nfds * sizeof(int));
+        // The kernel reads the alignment padding too: no stack bytes in it.
+        std::memset(control.bytes, 0, msg.msg_controllen);
         cmsghdr *c = CMSG_FIRSTHDR(&msg);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;

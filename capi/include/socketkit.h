@@ -428,8 +428,9 @@ SK_API int sk_send_fds(sk_socket *s, const void *buf, size_t len,
  *  maxfds is 0; msg_flags may be NULL.
  *  Errors: EINVAL (s, nfds or nread NULL, buf NULL with len > 0, fds NULL
  *  with maxfds > 0, socket not AF_UNIX), EBADF (closed, or closed by
- *  another thread while waiting), ETIMEDOUT, EAGAIN, EINTR, ECONNRESET,
- *  EMFILE (no room for a received descriptor). */
+ *  another thread while waiting), ETIMEDOUT, EAGAIN, EINTR, ECONNRESET.
+ *  (A process out of descriptor slots gets no error: the kernel drops what
+ *  does not fit and *msg_flags has SK_MSG_CTRUNC.) */
 SK_API int sk_recv_fds(sk_socket *s, void *buf, size_t len, int *fds,
                        size_t maxfds, size_t *nfds, int flags, size_t *nread,
                        int *msg_flags);
