@@ -35,6 +35,23 @@ union FdControl {
     cmsghdr align;
 };
 
+// Calls fn(fd) for each descriptor an SCM_RIGHTS message brought.
+template <class Fn>
+void for_each_received_fd(msghdr &msg, Fn &&fn)
+{
+    for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+            continue;
+        const std::size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        const unsigned char *data = CMSG_DATA(c);
+        for (std::size_t i = 0; i < n; ++i) {
+            int fd;
+            std::memcpy(&fd, data + i * sizeof fd, sizeof fd);
+            fn(fd);
+        }
+    }
+}
+
 // Kernel message headers for a batch: on the stack for small batches.
 class BatchHeaders {
 public:
@@ -218,25 +235,23 @@ int Socket::recv_fds(void *buf, std::size_t len, int *fds, std::size_t maxfds, s
         nread);
     if (rc)
         return fail(closed_or(rc), "recv_fds");
+    if (*nread == 0 && closed_or(0)) {
+        // Woken by close() (an empty read, as recv's EOF): EBADF, and no
+        // descriptor left behind.
+        for_each_received_fd(msg, [](int fd) { ::close(fd); });
+        return fail(EBADF, "recv_fds");
+    }
     // Keep the first maxfds; close the rest so none leaks into the process.
     std::size_t kept = 0;
     bool dropped = false;
-    for (cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-            continue;
-        const std::size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-        const unsigned char *data = CMSG_DATA(c);
-        for (std::size_t i = 0; i < n; ++i) {
-            int fd;
-            std::memcpy(&fd, data + i * sizeof fd, sizeof fd);
-            if (kept < maxfds) {
-                fds[kept++] = fd;
-            } else {
-                ::close(fd);
-                dropped = true;
-            }
+    for_each_received_fd(msg, [&](int fd) {
+        if (kept < maxfds) {
+            fds[kept++] = fd;
+        } else {
+            ::close(fd);
+            dropped = true;
         }
-    }
+    });
     *nfds = kept;
     if (msg_flags)
         *msg_flags = (msg.msg_flags & ~MSG_CMSG_CLOEXEC) | (dropped ? MSG_CTRUNC : 0);
@@ -328,7 +343,8 @@ int Socket::recvmmsg(Datagram *msgs, std::size_t count, int flags, std::size_t *
         &n);
     if (rc)
         return fail(closed_or(rc), "recvmmsg");
-    if (n == 0 && closed_or(0))
+    // close() wakes the call with an empty read, as recv's EOF: EBADF.
+    if ((n == 0 || batch.hdr()[n - 1].msg_len == 0) && closed_or(0))
         return fail(EBADF, "recvmmsg");
     for (std::size_t i = 0; i < n; ++i) {
         const mmsghdr &h = batch.hdr()[i];
