@@ -139,7 +139,7 @@ static double run_sk_each(void *ctx, long n)
 
 int main(int argc, char **argv)
 {
-    long n = bench_arg(argc, argv, "--n", 640000);
+    long n = bench_arg(argc, argv, "--n", 256000);
     int rounds = (int)bench_arg(argc, argv, "--rounds", 7);
     memset(b.out, 'd', sizeof b.out);
     raw_pair();
