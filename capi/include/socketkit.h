@@ -352,13 +352,13 @@ SK_API int sk_sendto(sk_socket *s, const void *buf, size_t len, int flags,
 /* scatter/gather, descriptor passing, sendfile, datagram batches           */
 
 /** One buffer of a gathering send or a scattering receive; the layout of
- *  struct iovec. */
+ *  struct iovec. Added in 1.1. */
 typedef struct sk_iovec {
     void  *base;
     size_t len;
 } sk_iovec;
 
-/** One datagram of sk_sendmmsg/sk_recvmmsg. */
+/** One datagram of sk_sendmmsg/sk_recvmmsg. Added in 1.1. */
 typedef struct sk_msg {
     void   *buf;    /* send: the datagram; recv: where it goes */
     size_t  len;    /* send: its length; recv: the space */
@@ -376,16 +376,17 @@ typedef struct sk_msg {
  *  on one makes the other's descriptor non-blocking too, as in Python) and
  *  the kernel timeouts, which each call of either then arms for itself
  *  (one extra system call per call in timeout mode).
- *  Errors: EINVAL (s or out NULL), EBADF (closed), EMFILE, ENFILE, ENOMEM. */
+ *  Errors: EINVAL (s or out NULL), EBADF (closed), EMFILE, ENFILE, ENOMEM.
+ *  Added in 1.1. */
 SK_API int sk_dup(sk_socket *s, sk_socket **out);
 
 /** Python's get_inheritable(): *flag is 1 when the descriptor would survive
  *  exec (FD_CLOEXEC clear), else 0 (the default, convention 6).
- *  Errors: EINVAL (s or flag NULL), EBADF (closed). */
+ *  Errors: EINVAL (s or flag NULL), EBADF (closed). Added in 1.1. */
 SK_API int sk_get_inheritable(const sk_socket *s, int *flag);
 
 /** Python's set_inheritable(flag): non-zero clears FD_CLOEXEC, zero sets it.
- *  Errors: EINVAL (s NULL), EBADF (closed). */
+ *  Errors: EINVAL (s NULL), EBADF (closed). Added in 1.1. */
 SK_API int sk_set_inheritable(sk_socket *s, int flag);
 
 /** One gathering send of the iovcnt buffers, Python's sendmsg(buffers):
@@ -395,14 +396,15 @@ SK_API int sk_set_inheritable(sk_socket *s, int flag);
  *  Errors: EINVAL (s or nsent NULL, iov NULL with iovcnt > 0, an entry with
  *  NULL base and len > 0, iovcnt above IOV_MAX (1024)), and those of
  *  sk_send (EBADF, ETIMEDOUT, EAGAIN, EINTR, EPIPE, ECONNRESET, ENOTCONN,
- *  EMSGSIZE, EDESTADDRREQ). */
+ *  EMSGSIZE, EDESTADDRREQ). Added in 1.1. */
 SK_API int sk_sendv(sk_socket *s, const sk_iovec *iov, size_t iovcnt,
                     int flags, size_t *nsent);
 
 /** One scattering receive into the iovcnt buffers, in order, Python's
  *  recvmsg_into(buffers). *nread == 0 is an orderly EOF (or an empty
  *  datagram).
- *  Errors: EINVAL (as sk_sendv, with nread), and those of sk_recv. */
+ *  Errors: EINVAL (as sk_sendv, with nread), and those of sk_recv.
+ *  Added in 1.1. */
 SK_API int sk_recvv(sk_socket *s, const sk_iovec *iov, size_t iovcnt,
                     int flags, size_t *nread);
 
@@ -414,7 +416,7 @@ SK_API int sk_recvv(sk_socket *s, const sk_iovec *iov, size_t iovcnt,
  *  Errors: EINVAL (s or nsent NULL, buf NULL, len 0, fds NULL with nfds > 0,
  *  nfds above 253 (the kernel's limit), socket not AF_UNIX), EBADF (closed,
  *  or a descriptor in fds is not open), ETIMEDOUT, EAGAIN, EINTR, EPIPE,
- *  ECONNRESET, ENOTCONN, ETOOMANYREFS, ENOBUFS. */
+ *  ECONNRESET, ENOTCONN, ETOOMANYREFS, ENOBUFS. Added in 1.1. */
 SK_API int sk_send_fds(sk_socket *s, const void *buf, size_t len,
                        const int *fds, size_t nfds, int flags, size_t *nsent);
 
@@ -430,7 +432,7 @@ SK_API int sk_send_fds(sk_socket *s, const void *buf, size_t len,
  *  with maxfds > 0, socket not AF_UNIX), EBADF (closed, or closed by
  *  another thread while waiting), ETIMEDOUT, EAGAIN, EINTR, ECONNRESET.
  *  (A process out of descriptor slots gets no error: the kernel drops what
- *  does not fit and *msg_flags has SK_MSG_CTRUNC.) */
+ *  does not fit and *msg_flags has SK_MSG_CTRUNC.) Added in 1.1. */
 SK_API int sk_recv_fds(sk_socket *s, void *buf, size_t len, int *fds,
                        size_t maxfds, size_t *nfds, int flags, size_t *nread,
                        int *msg_flags);
@@ -450,7 +452,7 @@ SK_API int sk_recv_fds(sk_socket *s, void *buf, size_t len, int *fds,
  *  Errors: EINVAL (s or nsent NULL, in_fd negative, offset above
  *  INT64_MAX), EBADF (socket closed, or in_fd not open for reading), ESPIPE
  *  (offset > 0 on a source with no position), ETIMEDOUT, EAGAIN, EINTR,
- *  EPIPE, ECONNRESET, ENOTCONN, EIO, ENOMEM. */
+ *  EPIPE, ECONNRESET, ENOTCONN, EIO, ENOMEM. Added in 1.1. */
 SK_API int sk_sendfile(sk_socket *s, int in_fd, unsigned long long offset,
                        size_t count, size_t *nsent);
 
@@ -466,7 +468,7 @@ SK_API int sk_sendfile(sk_socket *s, int in_fd, unsigned long long offset,
  *  len > 0, an addr family other than 0 or the socket's, a host that is
  *  not numeric, a port out of range), ENAMETOOLONG (AF_UNIX path), EBADF,
  *  ETIMEDOUT, EAGAIN, EINTR, EDESTADDRREQ (family 0 and not connected),
- *  ECONNREFUSED, EMSGSIZE, EACCES, ENETUNREACH. */
+ *  ECONNREFUSED, EMSGSIZE, EACCES, ENETUNREACH. Added in 1.1. */
 SK_API int sk_sendmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags,
                        size_t *done);
 
@@ -480,7 +482,7 @@ SK_API int sk_sendmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags,
  *  Errors: EINVAL (s, done NULL, msgs NULL with count > 0, a buf NULL with
  *  len > 0), EBADF (closed, or closed by another thread while waiting),
  *  ETIMEDOUT, EAGAIN, EINTR, ECONNREFUSED (an earlier datagram was
- *  refused). */
+ *  refused). Added in 1.1. */
 SK_API int sk_recvmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags,
                        size_t *done);
 
