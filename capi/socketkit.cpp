@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -49,13 +50,18 @@ static_assert(sizeof(sk_iovec) == sizeof(iovec) && offsetof(sk_iovec, base) == o
                   offsetof(sk_iovec, len) == offsetof(iovec, iov_len),
               "sk_iovec must have the layout of struct iovec");
 
+// The tags are atomic (read relaxed: a plain load) because a free may
+// change one while another thread's call is starting on the handle.
 struct sk_socket {
-    std::uint32_t tag;
+    std::atomic<std::uint32_t> tag;
     std::shared_ptr<sk::Socket> impl;
 };
 
 struct sk_file {
-    std::uint32_t tag;
+    std::atomic<std::uint32_t> tag;
+    // Calls in flight on this handle, and kFileFreed once sk_file_free ran:
+    // the handle goes when the last call leaves.
+    std::atomic<std::uint32_t> calls;
     sk::FileStream impl;  // in the handle: one pointer less per readline
 };
 
@@ -74,9 +80,42 @@ struct Constant {
 constexpr Constant kConstants[] = {SK_PLATFORM_CONSTANTS(SK_CONSTANT_ENTRY) SK_LIBRARY_CONSTANTS(SK_CONSTANT_ENTRY)};
 #undef SK_CONSTANT_ENTRY
 
-sk::Socket *socket_of(const sk_socket *s) { return s && s->tag == kSocketTag ? s->impl.get() : nullptr; }
+sk::Socket *socket_of(const sk_socket *s)
+{
+    return s && s->tag.load(std::memory_order_relaxed) == kSocketTag ? s->impl.get() : nullptr;
+}
 
-sk::FileStream *file_of(sk_file *f) { return f && f->tag == kFileTag ? &f->impl : nullptr; }
+sk::FileStream *file_of(sk_file *f)
+{
+    return f && f->tag.load(std::memory_order_relaxed) == kFileTag ? &f->impl : nullptr;
+}
+
+constexpr std::uint32_t kFileFreed = 1u << 31;
+
+// Closes a freed file's stream and deletes the handle; runs once, in the
+// thread that leaves it last.
+void finish_file(sk_file *f) noexcept;
+
+void leave_file(sk_file *f)
+{
+    if (f->calls.fetch_sub(1) - 1 == kFileFreed)
+        finish_file(f);
+}
+
+// Holds a file handle for one call (convention 8): sk_file_free from another
+// thread meanwhile leaves the memory alone until the call returns.
+class FileCall {
+public:
+    explicit FileCall(sk_file *f) : f_(f), ok_((f->calls.fetch_add(1) & kFileFreed) == 0) {}
+    ~FileCall() { leave_file(f_); }
+    FileCall(const FileCall &) = delete;
+    FileCall &operator=(const FileCall &) = delete;
+    explicit operator bool() const { return ok_; }
+
+private:
+    sk_file *f_;
+    bool ok_;
+};
 
 // Runs body and turns any C++ exception into an error number, so none
 // reaches a C caller.
@@ -170,6 +209,16 @@ int with_datagrams(sk_msg *msgs, size_t count, size_t *done, ToCpp &&to_cpp, Fro
 
 }  // namespace
 
+namespace {
+
+void finish_file(sk_file *f) noexcept
+{
+    guarded("close", [&] { return f->impl.close(); });
+    delete f;
+}
+
+}  // namespace
+
 extern "C" {
 
 // --- creating and releasing ------------------------------------------------
@@ -223,9 +272,10 @@ int sk_socketpair(int family, int type, int proto, sk_socket **a, sk_socket **b)
 void sk_socket_free(sk_socket *s)
 {
     if (sk::Socket *impl = socket_of(s)) {
-        impl->close();
-        s->tag = kFreedTag;
-        delete s;
+        s->tag.store(kFreedTag, std::memory_order_relaxed);
+        // A call another thread is inside keeps the handle (and the socket)
+        // until it leaves: the close wakes it, the last one out deletes.
+        impl->release_when_idle([](void *handle) { delete static_cast<sk_socket *>(handle); }, s);
     }
 }
 
@@ -274,7 +324,10 @@ int sk_fileno(const sk_socket *s)
 int sk_bind(sk_socket *s, const char *host, int port)
 {
     sk::Socket *impl = socket_of(s);
-    return impl ? impl->bind(host, port) : invalid("bind");
+    if (!impl)
+        return invalid("bind");
+    sk::Budget budget(impl->mode());
+    return impl->bind(host, port, budget);
 }
 
 int sk_listen(sk_socket *s, int backlog)
@@ -291,7 +344,8 @@ int sk_accept(sk_socket *s, sk_socket **conn, sk_addr *peer)
     return guarded("accept", [&] {
         std::shared_ptr<sk::Socket> accepted;
         sk::HostPort from;
-        if (const int rc = impl->accept(&accepted, peer ? &from : nullptr))
+        sk::Budget budget(impl->mode());
+        if (const int rc = impl->accept(&accepted, peer ? &from : nullptr, budget))
             return rc;
         wrap_socket(std::move(accepted), conn);
         if (peer)
@@ -305,7 +359,10 @@ int sk_connect(sk_socket *s, const char *host, int port)
     sk::Socket *impl = socket_of(s);
     if (!impl)
         return invalid("connect");
-    return guarded("connect", [&] { return impl->connect(host, port); });
+    return guarded("connect", [&] {
+        sk::Budget budget(impl->mode());
+        return impl->connect(host, port, budget);
+    });
 }
 
 int sk_connect_ex(sk_socket *s, const char *host, int port) { return sk_connect(s, host, port); }
@@ -324,7 +381,8 @@ int sk_shutdown(sk_socket *s, int how)
     sk::Socket *impl = socket_of(s);
     if (__builtin_expect(!impl || !nread || (!buf && len), 0))
         return invalid("recv");
-    return impl->recv(buf, len, flags, nread);
+    sk::Budget budget(impl->mode());
+    return impl->recv(buf, len, flags, nread, budget);
 }
 
 [[gnu::hot]] int sk_send(sk_socket *s, const void *buf, size_t len, int flags, size_t *nsent)
@@ -332,7 +390,8 @@ int sk_shutdown(sk_socket *s, int how)
     sk::Socket *impl = socket_of(s);
     if (__builtin_expect(!impl || !nsent || (!buf && len), 0))
         return invalid("send");
-    return impl->send(buf, len, flags, nsent);
+    sk::Budget budget(impl->mode());
+    return impl->send(buf, len, flags, nsent, budget);
 }
 
 int sk_sendall(sk_socket *s, const void *buf, size_t len, int flags, size_t *nsent)
@@ -343,7 +402,8 @@ int sk_sendall(sk_socket *s, const void *buf, size_t len, int flags, size_t *nse
         *nsent = 0;
     if (!impl || (!buf && len))
         return invalid("sendall");
-    const int rc = impl->sendall(buf, len, flags, &sent);
+    sk::Budget budget(impl->mode());
+    const int rc = impl->sendall(buf, len, flags, &sent, budget);
     if (nsent)
         *nsent = sent;
     return rc;
@@ -355,7 +415,8 @@ int sk_recvfrom(sk_socket *s, void *buf, size_t len, int flags, size_t *nread, s
     if (!impl || !nread || !from || (!buf && len))
         return invalid("recvfrom");
     sk::HostPort hp;
-    const int rc = impl->recvfrom(buf, len, flags, nread, &hp);
+    sk::Budget budget(impl->mode());
+    const int rc = impl->recvfrom(buf, len, flags, nread, &hp, budget);
     if (!rc)
         copy_addr(hp, from);
     return rc;
@@ -366,7 +427,10 @@ int sk_sendto(sk_socket *s, const void *buf, size_t len, int flags, const char *
     sk::Socket *impl = socket_of(s);
     if (!impl || !nsent || (!buf && len))
         return invalid("sendto");
-    return guarded("sendto", [&] { return impl->sendto(buf, len, flags, host, port, nsent); });
+    return guarded("sendto", [&] {
+        sk::Budget budget(impl->mode());
+        return impl->sendto(buf, len, flags, host, port, nsent, budget);
+    });
 }
 
 // --- the rest of the socket object (1.1) -------------------------------------
@@ -407,7 +471,8 @@ int sk_sendv(sk_socket *s, const sk_iovec *iov, size_t iovcnt, int flags, size_t
     sk::Socket *impl = socket_of(s);
     if (!impl || !nsent || !valid_iov(iov, iovcnt))
         return invalid("sendmsg");
-    return impl->sendv(reinterpret_cast<const iovec *>(iov), iovcnt, flags, nsent);
+    sk::Budget budget(impl->mode());
+    return impl->sendv(reinterpret_cast<const iovec *>(iov), iovcnt, flags, nsent, budget);
 }
 
 int sk_recvv(sk_socket *s, const sk_iovec *iov, size_t iovcnt, int flags, size_t *nread)
@@ -415,7 +480,8 @@ int sk_recvv(sk_socket *s, const sk_iovec *iov, size_t iovcnt, int flags, size_t
     sk::Socket *impl = socket_of(s);
     if (!impl || !nread || !valid_iov(iov, iovcnt))
         return invalid("recvmsg");
-    return impl->recvv(reinterpret_cast<const iovec *>(iov), iovcnt, flags, nread);
+    sk::Budget budget(impl->mode());
+    return impl->recvv(reinterpret_cast<const iovec *>(iov), iovcnt, flags, nread, budget);
 }
 
 int sk_send_fds(sk_socket *s, const void *buf, size_t len, const int *fds, size_t nfds, int flags,
@@ -424,7 +490,8 @@ int sk_send_fds(sk_socket *s, const void *buf, size_t len, const int *fds, size_
     sk::Socket *impl = socket_of(s);
     if (!impl || !nsent || !buf || len == 0 || (!fds && nfds))
         return invalid("send_fds");
-    return impl->send_fds(buf, len, fds, nfds, flags, nsent);
+    sk::Budget budget(impl->mode());
+    return impl->send_fds(buf, len, fds, nfds, flags, nsent, budget);
 }
 
 int sk_recv_fds(sk_socket *s, void *buf, size_t len, int *fds, size_t maxfds, size_t *nfds, int flags,
@@ -433,7 +500,8 @@ int sk_recv_fds(sk_socket *s, void *buf, size_t len, int *fds, size_t maxfds, si
     sk::Socket *impl = socket_of(s);
     if (!impl || !nfds || !nread || (!buf && len) || (!fds && maxfds))
         return invalid("recv_fds");
-    return impl->recv_fds(buf, len, fds, maxfds, nfds, flags, nread, msg_flags);
+    sk::Budget budget(impl->mode());
+    return impl->recv_fds(buf, len, fds, maxfds, nfds, flags, nread, msg_flags, budget);
 }
 
 int sk_sendfile(sk_socket *s, int in_fd, unsigned long long offset, size_t count, size_t *nsent)
@@ -443,7 +511,10 @@ int sk_sendfile(sk_socket *s, int in_fd, unsigned long long offset, size_t count
         *nsent = 0;
     if (!impl || !nsent)
         return invalid("sendfile");
-    return guarded("sendfile", [&] { return impl->sendfile(in_fd, offset, count, nsent); });
+    return guarded("sendfile", [&] {
+        sk::Budget budget(impl->mode());
+        return impl->sendfile(in_fd, offset, count, nsent, budget);
+    });
 }
 
 int sk_sendmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags, size_t *done)
@@ -464,7 +535,10 @@ int sk_sendmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags, size_t *don
                 std::memcpy(d.addr.host, m.addr.host, sizeof d.addr.host);
             },
             [](const sk::Datagram &d, sk_msg &m) { m.nbytes = d.nbytes; },
-            [&](sk::Datagram *d, size_t *n) { return impl->sendmmsg(d, count, flags, n); });
+            [&](sk::Datagram *d, size_t *n) {
+                sk::Budget budget(impl->mode());
+                return impl->sendmmsg(d, count, flags, n, budget);
+            });
     });
 }
 
@@ -482,7 +556,10 @@ int sk_recvmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags, size_t *don
                 m.flags = d.flags;
                 copy_addr(d.addr, &m.addr);
             },
-            [&](sk::Datagram *d, size_t *n) { return impl->recvmmsg(d, count, flags, n); });
+            [&](sk::Datagram *d, size_t *n) {
+                sk::Budget budget(impl->mode());
+                return impl->recvmmsg(d, count, flags, n, budget);
+            });
     });
 }
 
@@ -609,16 +686,19 @@ double sk_getdefaulttimeout(void) { return sk::Socket::default_timeout(); }
 
 int sk_makefile(sk_socket *s, const char *mode, size_t bufsize, sk_file **out)
 {
-    sk_socket *handle = socket_of(s) ? s : nullptr;
-    if (!handle || !mode || !out)
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !mode || !out)
         return invalid("makefile");
     bool readable = false, writable = false;
     if (sk::FileStream::parse_mode(mode, &readable, &writable))
         return sk::fail(EINVAL, "makefile", mode);
-    if (handle->impl->fileno() < 0)
-        return sk::fail(EBADF, "makefile");
     return guarded("makefile", [&] {
-        *out = new sk_file{kFileTag, sk::FileStream(handle->impl, readable, writable, bufsize)};
+        // In flight while the file takes its reference, so a concurrent
+        // sk_socket_free cannot release the socket under us.
+        sk::Socket::InFlight use(*impl, sk::Socket::InFlight::HandleCall{});
+        if (!use)
+            return sk::fail(EBADF, "makefile");
+        *out = new sk_file{kFileTag, {0}, sk::FileStream(impl->shared_from_this(), readable, writable, bufsize)};
         return 0;
     });
 }
@@ -628,6 +708,9 @@ int sk_file_read(sk_file *f, void *buf, size_t len, size_t *nread)
     sk::FileStream *impl = file_of(f);
     if (!impl || !nread || (!buf && len))
         return invalid("read");
+    FileCall call(f);
+    if (!call)
+        return sk::fail(EBADF, "read");
     return guarded("read", [&] { return impl->read(buf, len, nread); });
 }
 
@@ -636,6 +719,9 @@ int sk_file_readline(sk_file *f, void *buf, size_t len, size_t *nread)
     sk::FileStream *impl = file_of(f);
     if (!impl || !nread || (!buf && len))
         return invalid("readline");
+    FileCall call(f);
+    if (__builtin_expect(!call, 0))
+        return sk::fail(EBADF, "readline");
     if (impl->readline_buffered(buf, len, nread))
         return 0;
     return guarded("readline", [&] { return impl->readline(buf, len, nread); });
@@ -646,6 +732,9 @@ int sk_file_write(sk_file *f, const void *buf, size_t len)
     sk::FileStream *impl = file_of(f);
     if (!impl || (!buf && len))
         return invalid("write");
+    FileCall call(f);
+    if (!call)
+        return sk::fail(EBADF, "write");
     return guarded("write", [&] { return impl->write(buf, len); });
 }
 
@@ -654,6 +743,9 @@ int sk_file_flush(sk_file *f)
     sk::FileStream *impl = file_of(f);
     if (!impl)
         return invalid("flush");
+    FileCall call(f);
+    if (!call)
+        return sk::fail(EBADF, "flush");
     return guarded("flush", [&] { return impl->flush(); });
 }
 
@@ -662,6 +754,9 @@ int sk_file_close(sk_file *f)
     sk::FileStream *impl = file_of(f);
     if (!impl)
         return invalid("close");
+    FileCall call(f);
+    if (!call)
+        return sk::fail(EBADF, "close");
     return guarded("close", [&] { return impl->close(); });
 }
 
@@ -669,9 +764,12 @@ void sk_file_free(sk_file *f)
 {
     if (!file_of(f))
         return;
-    guarded("close", [&] { return f->impl.close(); });
-    f->tag = kFreedTag;
-    delete f;
+    f->tag.store(kFreedTag, std::memory_order_relaxed);
+    f->calls.fetch_add(1);  // counted in, so no leaving call finishes under us
+    const std::uint32_t before = f->calls.fetch_or(kFileFreed);
+    if ((before & ~kFileFreed) != 0)
+        f->impl.let_go();  // a call is in flight: the hold on the descriptor goes now
+    leave_file(f);
 }
 
 // --- errors, interrupts, version ------------------------------------------

@@ -121,7 +121,7 @@ ssize_t read_some(int fd, bool positional, void *buf, std::size_t len, std::uint
 
 }  // namespace
 
-int Socket::sendfile(int in_fd, std::uint64_t offset, std::size_t count, std::size_t *nsent)
+int Socket::sendfile(int in_fd, std::uint64_t offset, std::size_t count, std::size_t *nsent, Budget &budget)
 {
     *nsent = 0;
     if (in_fd < 0)
@@ -131,7 +131,6 @@ int Socket::sendfile(int in_fd, std::uint64_t offset, std::size_t count, std::si
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "sendfile");
-    Budget budget(mode());
     const std::size_t chunk = budget.timed() ? kTimedChunk : kMaxChunk;
     // sendfile(2) with an offset pointer leaves in_fd's position alone.
     off_t pos = static_cast<off_t>(offset);
@@ -140,9 +139,7 @@ int Socket::sendfile(int in_fd, std::uint64_t offset, std::size_t count, std::si
     while (count == 0 || done < count) {
         const std::size_t want = count == 0 ? chunk : std::min(count - done, chunk);
         std::size_t n = 0;
-        const int rc = run_call(
-            budget, 0, [&](Nanos ns) { return arm(kSending, ns); },
-            [&] { return ::sendfile(fd_, in_fd, &pos, want); }, &n);
+        const int rc = run(kSending, budget, 0, [&] { return ::sendfile(fd_, in_fd, &pos, want); }, &n);
         if (rc) {
             sigpipe.saw(rc);
             if (done == 0 && source_unsupported(rc))

@@ -87,12 +87,6 @@ private:
 // ---------------------------------------------------------------------------
 // dup and inheritability
 
-void Socket::share_kernel_timeouts()
-{
-    kernel_timeouts_shared_.store(true);
-    forget_kernel_timeouts();
-}
-
 int Socket::dup(std::shared_ptr<Socket> *out)
 {
     InFlight use(*this, InFlight::HandleCall{});
@@ -104,8 +98,8 @@ int Socket::dup(std::shared_ptr<Socket> *out)
     // O_NONBLOCK lives in the shared open file, so non-blocking mode carries
     // over by itself; the kernel timeouts are shared as well.
     auto copy = std::make_shared<Socket>(std::move(fd), family_, type_, proto_, mode(), timeout());
-    copy->share_kernel_timeouts();
-    share_kernel_timeouts();
+    copy->mark_shared();
+    mark_shared();
     *out = std::move(copy);
     return 0;
 }
@@ -139,7 +133,7 @@ int Socket::set_inheritable(bool flag)
 // ---------------------------------------------------------------------------
 // Scatter/gather
 
-int Socket::sendv(const iovec *iov, std::size_t iovcnt, int flags, std::size_t *nsent)
+int Socket::sendv(const iovec *iov, std::size_t iovcnt, int flags, std::size_t *nsent, Budget &budget)
 {
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
@@ -147,14 +141,11 @@ int Socket::sendv(const iovec *iov, std::size_t iovcnt, int flags, std::size_t *
     msghdr msg{};
     msg.msg_iov = const_cast<iovec *>(iov);
     msg.msg_iovlen = iovcnt;
-    Budget budget(mode());
-    const int rc = run_call(
-        budget, flags, [&](Nanos ns) { return arm(kSending, ns); },
-        [&] { return ::sendmsg(fd_, &msg, flags | MSG_NOSIGNAL); }, nsent);
+    const int rc = run_send(budget, flags, [&] { return ::sendmsg(fd_, &msg, flags | MSG_NOSIGNAL); }, nsent);
     return rc ? fail(closed_or(rc), "sendmsg") : 0;
 }
 
-int Socket::recvv(const iovec *iov, std::size_t iovcnt, int flags, std::size_t *nread)
+int Socket::recvv(const iovec *iov, std::size_t iovcnt, int flags, std::size_t *nread, Budget &budget)
 {
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
@@ -162,10 +153,7 @@ int Socket::recvv(const iovec *iov, std::size_t iovcnt, int flags, std::size_t *
     msghdr msg{};
     msg.msg_iov = const_cast<iovec *>(iov);
     msg.msg_iovlen = iovcnt;
-    Budget budget(mode());
-    const int rc = run_call(
-        budget, flags, [&](Nanos ns) { return arm(kReceiving, ns); },
-        [&] { return ::recvmsg(fd_, &msg, flags); }, nread);
+    const int rc = run(kReceiving, budget, flags, [&] { return ::recvmsg(fd_, &msg, flags); }, nread);
     if (rc)
         return fail(closed_or(rc), "recvmsg");
     if (*nread == 0 && closed_or(0))
@@ -177,7 +165,7 @@ int Socket::recvv(const iovec *iov, std::size_t iovcnt, int flags, std::size_t *
 // Passing descriptors over AF_UNIX
 
 int Socket::send_fds(const void *buf, std::size_t len, const int *fds, std::size_t nfds, int flags,
-                     std::size_t *nsent)
+                     std::size_t *nsent, Budget &budget)
 {
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
@@ -203,15 +191,12 @@ int Socket::send_fds(const void *buf, std::size_t len, const int *fds, std::size
         c->cmsg_len = CMSG_LEN(nfds * sizeof(int));
         std::memcpy(CMSG_DATA(c), fds, nfds * sizeof(int));
     }
-    Budget budget(mode());
-    const int rc = run_call(
-        budget, flags, [&](Nanos ns) { return arm(kSending, ns); },
-        [&] { return ::sendmsg(fd_, &msg, flags | MSG_NOSIGNAL); }, nsent);
+    const int rc = run_send(budget, flags, [&] { return ::sendmsg(fd_, &msg, flags | MSG_NOSIGNAL); }, nsent);
     return rc ? fail(closed_or(rc), "send_fds") : 0;
 }
 
 int Socket::recv_fds(void *buf, std::size_t len, int *fds, std::size_t maxfds, std::size_t *nfds, int flags,
-                     std::size_t *nread, int *msg_flags)
+                     std::size_t *nread, int *msg_flags, Budget &budget)
 {
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
@@ -221,9 +206,8 @@ int Socket::recv_fds(void *buf, std::size_t len, int *fds, std::size_t maxfds, s
     iovec iov{buf, len};
     FdControl control;
     msghdr msg{};
-    Budget budget(mode());
-    const int rc = run_call(
-        budget, flags, [&](Nanos ns) { return arm(kReceiving, ns); },
+    const int rc = run(
+        kReceiving, budget, flags,
         [&] {
             msg = msghdr{};
             msg.msg_iov = &iov;
@@ -261,7 +245,7 @@ int Socket::recv_fds(void *buf, std::size_t len, int *fds, std::size_t maxfds, s
 // ---------------------------------------------------------------------------
 // Datagram batches
 
-int Socket::sendmmsg(Datagram *msgs, std::size_t count, int flags, std::size_t *done)
+int Socket::sendmmsg(Datagram *msgs, std::size_t count, int flags, std::size_t *done, Budget &budget)
 {
     // Every address is checked before anything is sent.
     count = std::min(count, kMaxBatch);
@@ -294,12 +278,10 @@ int Socket::sendmmsg(Datagram *msgs, std::size_t count, int flags, std::size_t *
         *done = 0;
         return 0;
     }
-    Budget budget(mode());
     std::size_t n = 0;
-    const int rc = run_call(
-        budget, flags, [&](Nanos ns) { return arm(kSending, ns); },
-        [&] { return ::sendmmsg(fd_, batch.hdr(), static_cast<unsigned>(count), flags | MSG_NOSIGNAL); },
-        &n);
+    const int rc = run_send(
+        budget, flags,
+        [&] { return ::sendmmsg(fd_, batch.hdr(), static_cast<unsigned>(count), flags | MSG_NOSIGNAL); }, &n);
     if (rc)
         return fail(closed_or(rc), "sendmmsg");
     for (std::size_t i = 0; i < n; ++i)
@@ -308,7 +290,7 @@ int Socket::sendmmsg(Datagram *msgs, std::size_t count, int flags, std::size_t *
     return 0;
 }
 
-int Socket::recvmmsg(Datagram *msgs, std::size_t count, int flags, std::size_t *done)
+int Socket::recvmmsg(Datagram *msgs, std::size_t count, int flags, std::size_t *done, Budget &budget)
 {
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
@@ -322,10 +304,9 @@ int Socket::recvmmsg(Datagram *msgs, std::size_t count, int flags, std::size_t *
     // MSG_TRUNC as an input flag would make msg_len the datagram's full
     // length; the contract reports nbytes <= len and the flag instead.
     flags &= ~MSG_TRUNC;
-    Budget budget(mode());
     std::size_t n = 0;
-    const int rc = run_call(
-        budget, flags, [&](Nanos ns) { return arm(kReceiving, ns); },
+    const int rc = run(
+        kReceiving, budget, flags,
         [&] {
             for (std::size_t i = 0; i < count; ++i) {
                 mmsghdr &h = batch.hdr()[i];
