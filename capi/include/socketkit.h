@@ -413,11 +413,12 @@ typedef struct sk_msg {
 
 /** Duplicates the socket, Python's dup(): *out is a new handle on a new
  *  close-on-exec descriptor for the same kernel socket, in the same mode
- *  with the same timeout. Closing either leaves the other working. The two
- *  share what the kernel keeps per socket: O_NONBLOCK (so sk_settimeout(0)
- *  on one makes the other's descriptor non-blocking too, as in Python) and
- *  the kernel timeouts, which each call of either then arms for itself
- *  (one extra system call per call in timeout mode).
+ *  with the same timeout. Closing either leaves the other working. Both
+ *  become shared sockets (see "Shared sockets" above): O_NONBLOCK and the
+ *  kernel timeouts are the open file's, so sk_settimeout(0) on one makes
+ *  the descriptor of the other non-blocking too, as in Python, yet a
+ *  blocking or timed call on the other still waits by its own mode, and a
+ *  timed call arms its own timeout before each system call.
  *  Errors: EINVAL (s or out NULL), EBADF (closed), EMFILE, ENFILE, ENOMEM.
  *  Added in 1.1. */
 SK_API int sk_dup(sk_socket *s, sk_socket **out);
