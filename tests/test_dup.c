@@ -64,6 +64,15 @@ static void test_holders_in_different_modes(void **state)
     sk_test_join_delayed(late);
     /* And d still times out by its own time after c armed nothing. */
     SK_TIMES_OUT(0.1, sk_recv(d, buf, sizeof buf, 0, &n));
+    /* d non-blocking puts O_NONBLOCK on the shared open file; blocking c
+     * still waits for data sent later, and d still says EAGAIN. */
+    SK_OK(sk_settimeout(d, 0.0));
+    SK_FAILS(EAGAIN, sk_recv(d, buf, sizeof buf, 0, &n));
+    late = sk_test_delayed_send(s, 300, "again", 5);
+    SK_OK(sk_recv(c, buf, 5, SK_MSG_WAITALL, &n));
+    assert_int_equal(n, 5);
+    assert_memory_equal(buf, "again", 5);
+    sk_test_join_delayed(late);
     sk_socket_free(c);
     sk_socket_free(d);
     sk_socket_free(s);
