@@ -30,9 +30,8 @@ constexpr std::size_t kMaxBatch = 1024;
 // Room for the largest SCM_RIGHTS message, so that descriptors beyond the
 // caller's maxfds arrive here and can be closed by us rather than left to
 // the kernel's truncation rules.
-union FdControl {
-    char bytes[CMSG_SPACE(kMaxFds * sizeof(int))];
-    cmsghdr align;
+struct FdControl {
+    alignas(cmsghdr) char bytes[CMSG_SPACE(kMaxFds * sizeof(int))];
 };
 
 // Calls fn(fd) for each descriptor an SCM_RIGHTS message brought.
