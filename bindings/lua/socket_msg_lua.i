@@ -5,7 +5,8 @@
  */
 
 %{
-static int skb_lua_istable(lua_State *L, int idx) { return lua_istable(L, idx); }
+static int skb_lua_table_p(lua_State *L, int idx) { return lua_istable(L, idx); }
+SKB_LUA_CHECK(table, "table")
 
 /* The length of an array argument (its border, as the # operator). */
 static size_t skb_lua_arraylen(lua_State *L, int idx)
@@ -25,7 +26,7 @@ static void skb_lua_getfds(lua_State *L, int idx, skb_fdlist *out)
     out->n = n < SKB_MAX_FDS ? n : SKB_MAX_FDS;
     for (i = 0; i < out->n; i++) {
         lua_rawgeti(L, idx, (int)(i + 1));
-        if (!skb_lua_isint(L, -1))
+        if (!skb_lua_int_p(L, -1))
             luaL_argerror(L, idx, "descriptors must be integers");
         out->fds[i] = skb_lua_getint(L, -1);
         lua_pop(L, 1);
@@ -52,10 +53,10 @@ static void skb_lua_getstrs(lua_State *L, int idx, skb_strlist *out)
 }
 %}
 
-%typemap(in, checkfn="skb_lua_istable") skb_fdlist FDS
+%typemap(in, checkfn="skb_lua_table") skb_fdlist FDS
 %{ skb_lua_getfds(L, $input, &$1); %}
 
-%typemap(in, checkfn="skb_lua_istable") skb_strlist STRS
+%typemap(in, checkfn="skb_lua_table") skb_strlist STRS
 %{ skb_lua_getstrs(L, $input, &$1); %}
 %typemap(freearg) skb_strlist STRS
 %{ skb_strlist_release(&$1); %}

@@ -650,6 +650,7 @@ static void test_sendfile_deadline_spans_chunks(void **state)
     close(fd);
     SK_OK(sk_close(x.a));
     finish_sending(&x, 2);
+}
 
 /* ---- resource errors the kernel will not make on demand ---------------------- */
 
