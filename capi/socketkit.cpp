@@ -3,24 +3,31 @@
 // back. No socket logic lives here.
 #include "socketkit.h"
 
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
 #include <stdexcept>
+#include <vector>
 
 #include "cpp/address.hpp"
+#include "cpp/address_info.hpp"
 #include "cpp/error.hpp"
 #include "cpp/file_stream.hpp"
+#include "cpp/happy_eyeballs.hpp"
 #include "cpp/io.hpp"
 #include "cpp/poller.hpp"
+#include "cpp/server.hpp"
 #include "cpp/socket.hpp"
 
 // The header spells the platform's constants as numbers, so that FFI callers
@@ -30,7 +37,15 @@
     X(SO_REUSEPORT) X(SO_KEEPALIVE) X(SO_BROADCAST) X(SO_RCVBUF) X(SO_SNDBUF) X(SO_ERROR)          \
     X(SO_TYPE) X(SO_LINGER) X(SO_RCVLOWAT) X(IPPROTO_IP) X(IPPROTO_IPV6) X(IPPROTO_TCP)            \
     X(IPPROTO_UDP) X(TCP_NODELAY) X(IPV6_V6ONLY) X(IP_TTL) X(MSG_PEEK) X(MSG_OOB) X(MSG_WAITALL)   \
-    X(MSG_DONTWAIT) X(MSG_TRUNC) X(MSG_CTRUNC) X(SHUT_RD) X(SHUT_WR) X(SHUT_RDWR) X(SOMAXCONN)
+    X(MSG_DONTWAIT) X(MSG_TRUNC) X(MSG_CTRUNC) X(SHUT_RD) X(SHUT_WR) X(SHUT_RDWR) X(SOMAXCONN)  \
+    X(SO_PEERCRED)
+
+// Version 1.1's resolver flags, also platform values.
+#define SK_RESOLVER_CONSTANTS(X) \
+    X(AI_PASSIVE) X(AI_CANONNAME) X(AI_NUMERICHOST) X(AI_V4MAPPED) X(AI_ALL) X(AI_ADDRCONFIG)
+
+// Version 1.1's constants of socketkit's own.
+#define SK_SERVER_CONSTANTS(X) X(SERVER_REUSE_PORT) X(SERVER_DUALSTACK)
 
 #define SK_LIBRARY_CONSTANTS(X)                                                                    \
     X(ERR_BASE) X(EAI_BADFLAGS) X(EAI_NONAME) X(EAI_AGAIN) X(EAI_FAIL) X(EAI_NODATA)               \
@@ -43,6 +58,7 @@
 
 #define SK_CHECK_PLATFORM(name) static_assert(SK_##name == (name), "SK_" #name " differs from the platform");
 SK_PLATFORM_CONSTANTS(SK_CHECK_PLATFORM)
+SK_RESOLVER_CONSTANTS(SK_CHECK_PLATFORM)
 #undef SK_CHECK_PLATFORM
 #define SK_CHECK_POLL(name, platform)                                                              \
     static_assert(SK_##name == static_cast<unsigned>(platform), "SK_" #name " differs from the platform");
@@ -50,6 +66,11 @@ SK_POLL_CONSTANTS(SK_CHECK_POLL)
 #undef SK_CHECK_POLL
 
 static_assert(sizeof(sk_addr{}.host) == sk::kHostCapacity, "sk_addr.host and HostPort.host must match");
+
+// sk_iovec is passed to the kernel as it is.
+static_assert(sizeof(sk_iovec) == sizeof(iovec) && offsetof(sk_iovec, base) == offsetof(iovec, iov_base) &&
+                  offsetof(sk_iovec, len) == offsetof(iovec, iov_len),
+              "sk_iovec must have the layout of struct iovec");
 
 // The tags are atomic (read relaxed: a plain load) because a free may
 // change one while another thread's call is starting on the handle.
@@ -86,6 +107,7 @@ struct Constant {
 #define SK_CONSTANT_ENTRY(name) {#name, SK_##name},
 #define SK_POLL_ENTRY(name, platform) {#name, static_cast<int>(SK_##name)},
 constexpr Constant kConstants[] = {SK_PLATFORM_CONSTANTS(SK_CONSTANT_ENTRY) SK_LIBRARY_CONSTANTS(SK_CONSTANT_ENTRY)
+                                       SK_RESOLVER_CONSTANTS(SK_CONSTANT_ENTRY) SK_SERVER_CONSTANTS(SK_CONSTANT_ENTRY)
                                        SK_POLL_CONSTANTS(SK_POLL_ENTRY)};
 #undef SK_POLL_ENTRY
 #undef SK_CONSTANT_ENTRY
@@ -161,6 +183,63 @@ void copy_addr(const sk::HostPort &from, sk_addr *to)
 int wrap_socket(std::shared_ptr<sk::Socket> impl, sk_socket **out)
 {
     *out = new sk_socket{kSocketTag, std::move(impl)};
+    return 0;
+}
+
+// An iovec array the caller gave: NULL only when empty, each entry's base
+// NULL only when its len is 0, and no more than the kernel takes.
+bool valid_iov(const sk_iovec *iov, size_t iovcnt)
+{
+    if (iovcnt > IOV_MAX || (!iov && iovcnt))
+        return false;
+    for (size_t i = 0; i < iovcnt; ++i)
+        if (!iov[i].base && iov[i].len)
+            return false;
+    return true;
+}
+
+bool valid_msgs(const sk_msg *msgs, size_t count)
+{
+    if (!msgs && count)
+        return false;
+    for (size_t i = 0; i < count; ++i)
+        if (!msgs[i].buf && msgs[i].len)
+            return false;
+    return true;
+}
+
+// The part of a datagram that goes the same way for sending and receiving.
+void start_datagram(const sk_msg &m, sk::Datagram &d)
+{
+    d.buf = m.buf;
+    d.len = m.len;
+    d.nbytes = 0;
+    d.flags = 0;
+}
+
+// Batches up to this size are converted on the stack.
+constexpr size_t kStackMsgs = 64;
+
+// Runs a batch call on the C++ form of msgs, copying what goes in (to_cpp)
+// and what comes back (from_cpp) for the first *done entries.
+template <class ToCpp, class FromCpp, class Call>
+int with_datagrams(sk_msg *msgs, size_t count, size_t *done, ToCpp &&to_cpp, FromCpp &&from_cpp, Call &&call)
+{
+    sk::Datagram stack[kStackMsgs];
+    std::vector<sk::Datagram> heap;
+    sk::Datagram *d = stack;
+    if (count > kStackMsgs) {
+        heap.resize(count);
+        d = heap.data();
+    }
+    for (size_t i = 0; i < count; ++i)
+        to_cpp(msgs[i], d[i]);
+    size_t n = 0;
+    if (const int rc = call(d, &n))
+        return rc;
+    for (size_t i = 0; i < n; ++i)
+        from_cpp(d[i], msgs[i]);
+    *done = n;
     return 0;
 }
 
@@ -387,6 +466,136 @@ int sk_sendto(sk_socket *s, const void *buf, size_t len, int flags, const char *
     return guarded("sendto", [&] {
         sk::Budget budget(impl->mode());
         return impl->sendto(buf, len, flags, host, port, nsent, budget);
+    });
+}
+
+// --- the rest of the socket object (1.1) -------------------------------------
+
+int sk_dup(sk_socket *s, sk_socket **out)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !out)
+        return invalid("dup");
+    return guarded("dup", [&] {
+        std::shared_ptr<sk::Socket> copy;
+        if (const int rc = impl->dup(&copy))
+            return rc;
+        return wrap_socket(std::move(copy), out);
+    });
+}
+
+int sk_get_inheritable(const sk_socket *s, int *flag)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !flag)
+        return invalid("get_inheritable");
+    bool on = false;
+    const int rc = impl->get_inheritable(&on);
+    if (!rc)
+        *flag = on ? 1 : 0;
+    return rc;
+}
+
+int sk_set_inheritable(sk_socket *s, int flag)
+{
+    sk::Socket *impl = socket_of(s);
+    return impl ? impl->set_inheritable(flag != 0) : invalid("set_inheritable");
+}
+
+int sk_sendv(sk_socket *s, const sk_iovec *iov, size_t iovcnt, int flags, size_t *nsent)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !nsent || !valid_iov(iov, iovcnt))
+        return invalid("sendmsg");
+    sk::Budget budget(impl->mode());
+    return impl->sendv(reinterpret_cast<const iovec *>(iov), iovcnt, flags, nsent, budget);
+}
+
+int sk_recvv(sk_socket *s, const sk_iovec *iov, size_t iovcnt, int flags, size_t *nread)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !nread || !valid_iov(iov, iovcnt))
+        return invalid("recvmsg");
+    sk::Budget budget(impl->mode());
+    return impl->recvv(reinterpret_cast<const iovec *>(iov), iovcnt, flags, nread, budget);
+}
+
+int sk_send_fds(sk_socket *s, const void *buf, size_t len, const int *fds, size_t nfds, int flags,
+                size_t *nsent)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !nsent || !buf || len == 0 || (!fds && nfds))
+        return invalid("send_fds");
+    sk::Budget budget(impl->mode());
+    return impl->send_fds(buf, len, fds, nfds, flags, nsent, budget);
+}
+
+int sk_recv_fds(sk_socket *s, void *buf, size_t len, int *fds, size_t maxfds, size_t *nfds, int flags,
+                size_t *nread, int *msg_flags)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !nfds || !nread || (!buf && len) || (!fds && maxfds))
+        return invalid("recv_fds");
+    sk::Budget budget(impl->mode());
+    return impl->recv_fds(buf, len, fds, maxfds, nfds, flags, nread, msg_flags, budget);
+}
+
+int sk_sendfile(sk_socket *s, int in_fd, unsigned long long offset, size_t count, size_t *nsent)
+{
+    sk::Socket *impl = socket_of(s);
+    if (nsent)
+        *nsent = 0;
+    if (!impl || !nsent)
+        return invalid("sendfile");
+    return guarded("sendfile", [&] {
+        sk::Budget budget(impl->mode());
+        return impl->sendfile(in_fd, offset, count, nsent, budget);
+    });
+}
+
+int sk_sendmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags, size_t *done)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !done || !valid_msgs(msgs, count))
+        return invalid("sendmmsg");
+    for (size_t i = 0; i < count; ++i)
+        if (!std::memchr(msgs[i].addr.host, '\0', sizeof msgs[i].addr.host))
+            return sk::fail(EINVAL, "sendmmsg", "host without a terminating NUL");
+    return guarded("sendmmsg", [&] {
+        return with_datagrams(
+            msgs, count, done,
+            [](const sk_msg &m, sk::Datagram &d) {
+                start_datagram(m, d);
+                d.addr.family = m.addr.family;
+                d.addr.port = m.addr.port;
+                std::memcpy(d.addr.host, m.addr.host, sizeof d.addr.host);
+            },
+            [](const sk::Datagram &d, sk_msg &m) { m.nbytes = d.nbytes; },
+            [&](sk::Datagram *d, size_t *n) {
+                sk::Budget budget(impl->mode());
+                return impl->sendmmsg(d, count, flags, n, budget);
+            });
+    });
+}
+
+int sk_recvmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags, size_t *done)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !done || !valid_msgs(msgs, count))
+        return invalid("recvmmsg");
+    return guarded("recvmmsg", [&] {
+        return with_datagrams(
+            msgs, count, done,
+            start_datagram,
+            [](const sk::Datagram &d, sk_msg &m) {
+                m.nbytes = d.nbytes;
+                m.flags = d.flags;
+                copy_addr(d.addr, &m.addr);
+            },
+            [&](sk::Datagram *d, size_t *n) {
+                sk::Budget budget(impl->mode());
+                return impl->recvmmsg(d, count, flags, n, budget);
+            });
     });
 }
 
@@ -693,6 +902,72 @@ int sk_poller_wakeup(sk_poller *p)
     sk::Poller *impl = poller_of(p);
     return impl ? impl->wakeup() : EINVAL;
 }
+
+// --- names and addresses (1.1) -------------------------------------------
+
+int sk_getaddrinfo(const char *host, int port, int family, int type, int proto, int flags, double timeout,
+                   sk_addrinfo **list, size_t *count)
+{
+    if (!list || !count)
+        return invalid("getaddrinfo");
+    return guarded("getaddrinfo", [&] {
+        sk::AddressInfoList found;
+        if (const int rc = sk::lookup_all(host, port, family, type, proto, flags, timeout, &found))
+            return rc;
+        // One allocation: the entries, then the canonical name they point to.
+        const std::size_t n = found.entries.size();
+        const std::size_t names = found.has_canonname ? found.canonname.size() + 1 : 0;
+        void *block = std::malloc(n * sizeof(sk_addrinfo) + names);
+        if (!block)
+            return sk::fail(ENOMEM, "getaddrinfo");
+        auto *entries = static_cast<sk_addrinfo *>(block);
+        char *canonname = reinterpret_cast<char *>(entries + n);
+        if (names)
+            std::memcpy(canonname, found.canonname.c_str(), names);
+        for (std::size_t i = 0; i < n; ++i) {
+            entries[i].family = found.entries[i].family;
+            entries[i].type = found.entries[i].type;
+            entries[i].proto = found.entries[i].proto;
+            copy_addr(found.entries[i].addr, &entries[i].addr);
+            entries[i].canonname = i == 0 && names ? canonname : nullptr;
+        }
+        *list = entries;
+        *count = n;
+        return 0;
+    });
+}
+
+void sk_freeaddrinfo(sk_addrinfo *list) { std::free(list); }
+
+int sk_create_connection(const char *host, int port, double timeout, const char *source_host, int source_port,
+                         sk_socket **out)
+{
+    if (!host || !out)
+        return invalid("create_connection");
+    return guarded("create_connection", [&] {
+        std::shared_ptr<sk::Socket> impl;
+        if (const int rc = sk::create_connection(host, port, timeout, source_host, source_port, &impl))
+            return rc;
+        return wrap_socket(std::move(impl), out);
+    });
+}
+
+int sk_create_server(const char *host, int port, int family, int backlog, int flags, sk_socket **out)
+{
+    if (!out || (flags & ~(SK_SERVER_REUSE_PORT | SK_SERVER_DUALSTACK)))
+        return invalid("create_server");
+    return guarded("create_server", [&] {
+        sk::ServerOptions options;
+        options.reuse_port = flags & SK_SERVER_REUSE_PORT;
+        options.dualstack = flags & SK_SERVER_DUALSTACK;
+        std::shared_ptr<sk::Socket> impl;
+        if (const int rc = sk::create_server(host, port, family, backlog, options, &impl))
+            return rc;
+        return wrap_socket(std::move(impl), out);
+    });
+}
+
+int sk_has_dualstack_ipv6(void) { return sk::has_dualstack_ipv6() ? 1 : 0; }
 
 // --- errors, interrupts, version ------------------------------------------
 

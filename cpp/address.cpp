@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "cpp/error.hpp"
+#include "cpp/resolver.hpp"
 
 namespace sk {
 namespace {
@@ -45,6 +46,26 @@ bool is_host_name(const char *s)
             return false;
     }
     return true;
+}
+
+// Dotted-quad text of an IPv4 address. glibc's inet_ntop formats IPv4
+// with sprintf, thousands of instructions: most of a received datagram's
+// user-space cost in recvfrom and recvmmsg.
+void format_ipv4(const in_addr &addr, char *out)
+{
+    const auto *b = reinterpret_cast<const unsigned char *>(&addr.s_addr);
+    for (int i = 0; i < 4; ++i) {
+        unsigned v = b[i];
+        if (v >= 100) {
+            *out++ = static_cast<char>('0' + v / 100);
+            v %= 100;
+            *out++ = static_cast<char>('0' + v / 10);
+        } else if (v >= 10) {
+            *out++ = static_cast<char>('0' + v / 10);
+        }
+        *out++ = static_cast<char>('0' + v % 10);
+        *out++ = i < 3 ? '.' : '\0';
+    }
 }
 
 int parse_unix(const char *host, int port, Endpoint *out)
@@ -101,20 +122,20 @@ int resolve_name(int family, int socktype, const char *name, Budget &budget, End
     addrinfo hints{};
     hints.ai_family = family;
     hints.ai_socktype = socktype == SOCK_STREAM || socktype == SOCK_DGRAM ? socktype : 0;
-    addrinfo *res = nullptr;
-    errno = 0;
-    const int rc = getaddrinfo(name, nullptr, &hints, &res);
-    if (rc != 0) {
+    // In timeout mode the lookup itself stops at the deadline (resolve).
+    AddrInfoList res;
+    if (const int rc = resolve(name, nullptr, hints, budget, &res)) {
         // A lookup that outlived the call's time is the call's timeout,
         // whatever the resolver finally said (convention 2).
-        const int e = errno;
-        return budget.exhausted() ? ETIMEDOUT : from_gai_error(rc, e);
+        return budget.exhausted() ? ETIMEDOUT : rc;
     }
     std::memcpy(&out->storage, res->ai_addr, res->ai_addrlen);
     out->length = res->ai_addrlen;
-    freeaddrinfo(res);
     return budget.exhausted() ? ETIMEDOUT : 0;
 }
+
+// socktype kNoLookup: names are not resolved (EINVAL instead).
+constexpr int kNoLookup = -1;
 
 int parse_ip(int family, int socktype, const char *host, int port, Budget &budget, Endpoint *out)
 {
@@ -164,7 +185,8 @@ int parse_ip(int family, int socktype, const char *host, int port, Budget &budge
         }
         if (inet_pton(AF_INET, text, &sin->sin_addr) == 1)
             return 0;
-        if (all_of(text, "0123456789.") || std::strchr(text, ':') || !is_host_name(text))
+        if (socktype == kNoLookup || all_of(text, "0123456789.") || std::strchr(text, ':') ||
+            !is_host_name(text))
             return EINVAL;
         if (const int rc = resolve_name(AF_INET, socktype, text, budget, out))
             return rc;
@@ -192,7 +214,8 @@ int parse_ip(int family, int socktype, const char *host, int port, Budget &budge
         std::memcpy(&sin6->sin6_addr.s6_addr[12], &v4, 4);
         return 0;
     }
-    if (scope || all_of(text, "0123456789.") || std::strchr(text, ':') || !is_host_name(text))
+    if (socktype == kNoLookup || scope || all_of(text, "0123456789.") || std::strchr(text, ':') ||
+        !is_host_name(text))
         return EINVAL;
     if (const int rc = resolve_name(AF_INET6, socktype, text, budget, out))
         return rc;
@@ -216,6 +239,12 @@ int parse_endpoint(int family, int socktype, const char *host, int port, Budget 
     }
 }
 
+int parse_numeric_endpoint(int family, const char *host, int port, Endpoint *out)
+{
+    Budget no_lookup(kBlocking);  // never spent: nothing is resolved
+    return parse_endpoint(family, kNoLookup, host, port, no_lookup, out);
+}
+
 void decode_endpoint(const sockaddr *sa, socklen_t length, HostPort *out)
 {
     *out = HostPort{};
@@ -226,7 +255,7 @@ void decode_endpoint(const sockaddr *sa, socklen_t length, HostPort *out)
     case AF_INET: {
         const auto *sin = reinterpret_cast<const sockaddr_in *>(sa);
         out->port = ntohs(sin->sin_port);
-        inet_ntop(AF_INET, &sin->sin_addr, out->host, sizeof out->host);
+        format_ipv4(sin->sin_addr, out->host);
         break;
     }
     case AF_INET6: {

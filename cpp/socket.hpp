@@ -5,6 +5,7 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <atomic>
 #include <cstddef>
@@ -33,6 +34,18 @@ public:
 
 protected:
     ~CloseWatcher() = default;
+};
+
+// One datagram of a batch (sendmmsg/recvmmsg): buf/len is the datagram or
+// the space for it, nbytes what went or came, addr the destination (family
+// 0: the connected peer) or the source, flags MSG_TRUNC when a received
+// datagram did not fit.
+struct Datagram {
+    void *buf;
+    std::size_t len;
+    std::size_t nbytes;
+    HostPort addr;
+    int flags;
 };
 
 class Socket : public std::enable_shared_from_this<Socket> {
@@ -68,9 +81,11 @@ public:
     // may destroy this socket, and nothing touches it after done returns).
     void release_when_idle(void (*done)(void *), void *ctx);
 
-    // Marks the socket as sharing its open file with another holder (adopted
-    // descriptors, dup): its calls then re-arm the kernel timeouts before
-    // every system call instead of trusting what was armed last.
+    // Marks the socket as sharing its open file with another holder (an
+    // adopted descriptor; for a dup, both the original and the copy): its
+    // timed calls then re-arm the kernel timeouts before every system call
+    // instead of trusting what was armed last. Sockets that existed when the
+    // process forked count as shared without it.
     void mark_shared() { shared_.store(true, std::memory_order_relaxed); }
 
     // Every operation that can wait or resolve a name spends the budget its
@@ -93,6 +108,22 @@ public:
     int setsockopt(int level, int opt, const void *value, socklen_t len);
     int getsockopt(int level, int opt, void *value, socklen_t *len);
     int settimeout(double seconds);
+
+    // The rest of Python's socket object (cpp/socket_msg.cpp,
+    // cpp/sendfile.cpp).
+    int dup(std::shared_ptr<Socket> *out);
+    int get_inheritable(bool *flag);
+    int set_inheritable(bool flag);
+    int sendv(const iovec *iov, std::size_t iovcnt, int flags, std::size_t *nsent, Budget &budget);
+    int recvv(const iovec *iov, std::size_t iovcnt, int flags, std::size_t *nread, Budget &budget);
+    int send_fds(const void *buf, std::size_t len, const int *fds, std::size_t nfds, int flags,
+                 std::size_t *nsent, Budget &budget);
+    int recv_fds(void *buf, std::size_t len, int *fds, std::size_t maxfds, std::size_t *nfds, int flags,
+                 std::size_t *nread, int *msg_flags, Budget &budget);
+    int sendfile(int in_fd, std::uint64_t offset, std::size_t count, std::size_t *nsent, Budget &budget);
+    int sendmmsg(Datagram *msgs, std::size_t count, int flags, std::size_t *done, Budget &budget);
+    int recvmmsg(Datagram *msgs, std::size_t count, int flags, std::size_t *done, Budget &budget);
+
     double timeout() const { return seconds_.load(std::memory_order_relaxed); }
     Nanos mode() const { return mode_.load(std::memory_order_relaxed); }
 
@@ -203,16 +234,40 @@ private:
         }
         return true;
     }
+    // The thread whose decrement leaves no call in flight on a closing or
+    // released socket claims, in that same atomic step, what is then due
+    // (closing the descriptor, the release callback): once another thread
+    // may run the callback and destroy the socket, no thread that has left
+    // may touch it again, not even to read the state.
     void leave()
     {
-        const std::uint32_t now = state_.fetch_sub(1) - 1;
-        if (__builtin_expect((now & kCountMask) == 0 && (now & (kClosing | kReleased)) != 0, 0))
-            settle(now);
+        const int fd = fd_;
+        std::uint32_t seen = state_.load(std::memory_order_relaxed);
+        std::uint32_t next;
+        do {
+            next = seen - 1;
+            if (__builtin_expect((next & kCountMask) == 0 && (next & (kClosing | kReleased)) != 0, 0))
+                next |= due(next);
+        } while (!state_.compare_exchange_weak(seen, next));
+        if (__builtin_expect((next & (kDone | kReleaseDone)) != ((seen - 1) & (kDone | kReleaseDone)), 0))
+            finish(next & ~(seen - 1), fd);
     }
+    // What is due on a socket with no call in flight: kDone when closing,
+    // kReleaseDone when released, each only once.
+    static std::uint32_t due(std::uint32_t state)
+    {
+        std::uint32_t bits = 0;
+        if ((state & (kClosing | kDone)) == kClosing)
+            bits |= kDone;
+        if ((state & (kReleased | kReleaseDone)) == kReleased)
+            bits |= kReleaseDone;
+        return bits;
+    }
+    // Does what the caller's atomic step claimed: closes fd (read before the
+    // step) for kDone, runs the release callback (which may destroy *this)
+    // for kReleaseDone.
+    void finish(std::uint32_t claimed, int fd);
     void release_descriptor();
-    // With no call in flight: closes a closing descriptor and runs the
-    // release callback, each exactly once whichever thread gets here.
-    void settle(std::uint32_t seen);
     bool closing() const { return state_.load() & kClosing; }
 
     // Runs call() (a system call returning >= 0, or -1 with errno) in the
@@ -259,6 +314,17 @@ private:
         return armed_[d].load(std::memory_order_relaxed) == ns && forks_ == fork_count() ? 0 : rearm(d, ns);
     }
     int rearm(Direction d, Nanos ns);
+    // Runs a send-direction call the way its socket needs: in slices that
+    // a close can interrupt where the wait is on the peer's queue.
+    template <class Call>
+    int run_send(Budget &budget, int flags, Call &&call, std::size_t *result)
+    {
+        return sends_wait_on_peer() ? retry(kSending, budget, flags, 0, attempt_of(call), result, Kind::kData, true)
+                                    : run(kSending, budget, flags, call, result);
+    }
+    // sendfile's fallback when the kernel cannot sendfile from in_fd.
+    int send_by_reading(int in_fd, std::uint64_t offset, std::size_t count, std::size_t *nsent,
+                        Budget &budget);
     bool shared() const { return shared_.load(std::memory_order_relaxed) || forks_ != fork_count(); }
     // AF_UNIX datagram sends wait on the receiver's queue, where shutdown()
     // of the sender does not reach.

@@ -86,6 +86,11 @@
  * AF_UNIX the host is the path ("@name": the Linux abstract namespace, bound
  * with its exact length; "" binds to an automatically chosen abstract name)
  * and the port must be 0.
+ *
+ * Name lookups keep deadlines (version 1.1): on a socket in timeout mode the
+ * lookup inside sk_connect, sk_connect_ex, sk_bind and sk_sendto spends the
+ * call's budget, and a lookup that runs out of time returns ETIMEDOUT. In
+ * blocking and non-blocking mode names resolve without a deadline.
  */
 #ifndef SOCKETKIT_H
 #define SOCKETKIT_H
@@ -185,6 +190,20 @@ typedef int (*sk_interrupt_fn)(void *ctx);
 #define SK_SHUT_WR        1
 #define SK_SHUT_RDWR      2
 #define SK_SOMAXCONN      4096
+#define SK_SO_PEERCRED    17   /* read with sk_getsockopt into a struct
+                                  ucred-sized (12-byte) buffer */
+
+/* getaddrinfo flags (version 1.1) */
+#define SK_AI_PASSIVE     0x0001
+#define SK_AI_CANONNAME   0x0002
+#define SK_AI_NUMERICHOST 0x0004
+#define SK_AI_V4MAPPED    0x0008
+#define SK_AI_ALL         0x0010
+#define SK_AI_ADDRCONFIG  0x0020
+
+/* sk_create_server flags (version 1.1; socketkit's own values) */
+#define SK_SERVER_REUSE_PORT 0x1 /* SO_REUSEPORT on the listener */
+#define SK_SERVER_DUALSTACK  0x2 /* an AF_INET6 listener that accepts IPv4 too */
 
 /* ------------------------------------------------------------------------ */
 /* Error codes that have no errno: SK_ERR_BASE + |EAI_*|                     */
@@ -303,7 +322,8 @@ SK_API int sk_fileno(const sk_socket *s);
  *  NULL), ENAMETOOLONG (AF_UNIX path too long), EAFNOSUPPORT (family has no
  *  addresses), EBADF (closed), EADDRINUSE, EADDRNOTAVAIL, EACCES,
  *  ETIMEDOUT (timeout mode: resolving the name used up the timeout;
- *  convention 2), SK_EAI_* (name did not resolve). */
+ *  convention 2), EINTR (interrupt handler asked during a lookup),
+ *  SK_EAI_* (name did not resolve). */
 SK_API int sk_bind(sk_socket *s, const char *host, int port);
 
 /** Marks the socket as listening, Python's listen(backlog); a negative
@@ -397,6 +417,235 @@ SK_API int sk_recvfrom(sk_socket *s, void *buf, size_t len, int flags,
  *  EISCONN. */
 SK_API int sk_sendto(sk_socket *s, const void *buf, size_t len, int flags,
                      const char *host, int port, size_t *nsent);
+
+/* ------------------------------------------------------------------------ */
+/* The rest of the socket object (version 1.1): dup, inheritability,        */
+/* scatter/gather, descriptor passing, sendfile, datagram batches           */
+
+/** One buffer of a gathering send or a scattering receive; the layout of
+ *  struct iovec. Added in 1.1. */
+typedef struct sk_iovec {
+    void  *base;
+    size_t len;
+} sk_iovec;
+
+/** One datagram of sk_sendmmsg/sk_recvmmsg. Added in 1.1. */
+typedef struct sk_msg {
+    void   *buf;    /* send: the datagram; recv: where it goes */
+    size_t  len;    /* send: its length; recv: the space */
+    size_t  nbytes; /* out: bytes sent or received (recv: never above len) */
+    sk_addr addr;   /* send: destination, numeric host (family 0: the
+                       connected peer); recv: out, the source */
+    int     flags;  /* out, recv: SK_MSG_TRUNC when the datagram was longer
+                       than len */
+} sk_msg;
+
+/** Duplicates the socket, Python's dup(): *out is a new handle on a new
+ *  close-on-exec descriptor for the same kernel socket, in the same mode
+ *  with the same timeout. Closing either leaves the other working. Both
+ *  become shared sockets (see "Shared sockets" above): O_NONBLOCK and the
+ *  kernel timeouts are the open file's, so sk_settimeout(0) on one makes
+ *  the descriptor of the other non-blocking too, as in Python, yet a
+ *  blocking or timed call on the other still waits by its own mode, and a
+ *  timed call arms its own timeout before each system call.
+ *  Errors: EINVAL (s or out NULL), EBADF (closed), EMFILE, ENFILE, ENOMEM.
+ *  Added in 1.1. */
+SK_API int sk_dup(sk_socket *s, sk_socket **out);
+
+/** Python's get_inheritable(): *flag is 1 when the descriptor would survive
+ *  exec (FD_CLOEXEC clear), else 0 (the default, convention 6).
+ *  Errors: EINVAL (s or flag NULL), EBADF (closed). Added in 1.1. */
+SK_API int sk_get_inheritable(const sk_socket *s, int *flag);
+
+/** Python's set_inheritable(flag): non-zero clears FD_CLOEXEC, zero sets it.
+ *  Errors: EINVAL (s NULL), EBADF (closed). Added in 1.1. */
+SK_API int sk_set_inheritable(sk_socket *s, int flag);
+
+/** One gathering send of the iovcnt buffers, Python's sendmsg(buffers):
+ *  like sk_send it may send only part (*nsent says how much), one budget in
+ *  timeout mode. iovcnt 0 sends nothing (an empty datagram on UDP).
+ *  Entries with len 0 may have a NULL base.
+ *  Errors: EINVAL (s or nsent NULL, iov NULL with iovcnt > 0, an entry with
+ *  NULL base and len > 0, iovcnt above IOV_MAX (1024)), and those of
+ *  sk_send (EBADF, ETIMEDOUT, EAGAIN, EINTR, EPIPE, ECONNRESET, ENOTCONN,
+ *  EMSGSIZE, EDESTADDRREQ). Added in 1.1. */
+SK_API int sk_sendv(sk_socket *s, const sk_iovec *iov, size_t iovcnt,
+                    int flags, size_t *nsent);
+
+/** One scattering receive into the iovcnt buffers, in order, Python's
+ *  recvmsg_into(buffers). *nread == 0 is an orderly EOF (or an empty
+ *  datagram).
+ *  Errors: EINVAL (as sk_sendv, with nread), and those of sk_recv.
+ *  Added in 1.1. */
+SK_API int sk_recvv(sk_socket *s, const sk_iovec *iov, size_t iovcnt,
+                    int flags, size_t *nread);
+
+/** Sends len bytes (at least 1: the descriptors travel with data) and nfds
+ *  descriptors over an AF_UNIX socket, Python's socket.send_fds(). One
+ *  sendmsg: on a stream socket *nsent may be less than len (the descriptors
+ *  went with the first byte). The descriptors stay open here; the receiver
+ *  gets its own copies. nfds 0 sends plain data; fds may be NULL then.
+ *  Errors: EINVAL (s or nsent NULL, buf NULL, len 0, fds NULL with nfds > 0,
+ *  nfds above 253 (the kernel's limit), socket not AF_UNIX), EBADF (closed,
+ *  or a descriptor in fds is not open), ETIMEDOUT, EAGAIN, EINTR, EPIPE,
+ *  ECONNRESET, ENOTCONN, ETOOMANYREFS, ENOBUFS. Added in 1.1. */
+SK_API int sk_send_fds(sk_socket *s, const void *buf, size_t len,
+                       const int *fds, size_t nfds, int flags, size_t *nsent);
+
+/** Receives up to len bytes and up to maxfds descriptors over an AF_UNIX
+ *  socket, Python's socket.recv_fds(). Received descriptors are
+ *  close-on-exec (convention 6) and belong to the caller: fds[0..*nfds).
+ *  When the sender sent more than maxfds, the extra ones are closed (none
+ *  leaks) and *msg_flags has SK_MSG_CTRUNC; SK_MSG_TRUNC means a datagram
+ *  was longer than len; other bits of *msg_flags are unspecified.
+ *  *nread == 0 with no descriptors is an orderly EOF. fds may be NULL when
+ *  maxfds is 0; msg_flags may be NULL.
+ *  Errors: EINVAL (s, nfds or nread NULL, buf NULL with len > 0, fds NULL
+ *  with maxfds > 0, socket not AF_UNIX), EBADF (closed, or closed by
+ *  another thread while waiting), ETIMEDOUT, EAGAIN, EINTR, ECONNRESET.
+ *  (A process out of descriptor slots gets no error: the kernel drops what
+ *  does not fit and *msg_flags has SK_MSG_CTRUNC.) Added in 1.1. */
+SK_API int sk_recv_fds(sk_socket *s, void *buf, size_t len, int *fds,
+                       size_t maxfds, size_t *nfds, int flags, size_t *nread,
+                       int *msg_flags);
+
+/** Sends count bytes of the file in_fd from offset, Python's
+ *  sendfile(file, offset, count), with the kernel's sendfile(2): in_fd's own
+ *  file position does not move. count 0 sends to the end of the file; a
+ *  count past the end stops there (success, *nsent smaller). In timeout
+ *  mode the timeout bounds the whole call as in sk_sendall; in non-blocking
+ *  mode a full send buffer returns EAGAIN. *nsent is set on success and on
+ *  failure, and then tells how many bytes went out.
+ *  Where the kernel cannot sendfile from in_fd (a pipe, a socket), the call
+ *  reads and sends instead, with the same result: a file is read with
+ *  pread (its position still does not move); a source with no position
+ *  (a pipe) is read from where it stands, offset must then be 0, and bytes
+ *  read but not sent when the call fails are gone with the error.
+ *  Errors: EINVAL (s or nsent NULL, in_fd negative, offset above
+ *  INT64_MAX), EBADF (socket closed, or in_fd not open for reading), ESPIPE
+ *  (offset > 0 on a source with no position), ETIMEDOUT, EAGAIN, EINTR,
+ *  EPIPE, ECONNRESET, ENOTCONN, EIO, ENOMEM. Added in 1.1. */
+SK_API int sk_sendfile(sk_socket *s, int in_fd, unsigned long long offset,
+                       size_t count, size_t *nsent);
+
+/** Sends up to count datagrams in one system call (sendmmsg(2)); no Python
+ *  equivalent. msgs[i].addr is the destination (family must be 0, meaning
+ *  the connected peer, or the socket's family) with a numeric host: every
+ *  address is checked before anything is sent, and a name is EINVAL (no
+ *  resolution per datagram). *done is how many went, each msgs[i].nbytes
+ *  set; a failure after the first datagram only makes *done smaller. At
+ *  most 1024 (the kernel's UIO_MAXIOV) go per call: a longer batch is a
+ *  smaller *done. count 0 sends nothing.
+ *  Errors: EINVAL (s, done NULL, msgs NULL with count > 0, a buf NULL with
+ *  len > 0, an addr family other than 0 or the socket's, a host that is
+ *  not numeric, a port out of range), ENAMETOOLONG (AF_UNIX path), EBADF,
+ *  ETIMEDOUT, EAGAIN, EINTR, EDESTADDRREQ (family 0 and not connected),
+ *  ECONNREFUSED, EMSGSIZE, EACCES, ENETUNREACH. Added in 1.1. */
+SK_API int sk_sendmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags,
+                       size_t *done);
+
+/** Receives up to count datagrams in one system call (recvmmsg(2) with
+ *  MSG_WAITFORONE); no Python equivalent. Waits, by the socket's mode, for
+ *  the first datagram, then takes those already queued. *done is how many
+ *  (at least 1 on success, at most count and 1024); each filled msgs[i]
+ *  has nbytes, addr (the source) and flags (SK_MSG_TRUNC, with nbytes ==
+ *  len, when the datagram was longer). count 0 returns at once with
+ *  *done 0.
+ *  Errors: EINVAL (s, done NULL, msgs NULL with count > 0, a buf NULL with
+ *  len > 0), EBADF (closed, or closed by another thread while waiting),
+ *  ETIMEDOUT, EAGAIN, EINTR, ECONNREFUSED (an earlier datagram was
+ *  refused). Added in 1.1. */
+SK_API int sk_recvmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags,
+                       size_t *done);
+
+/* ------------------------------------------------------------------------ */
+/* Names and addresses (version 1.1)                                        */
+
+/** One address of a name, as sk_getaddrinfo gives it. */
+typedef struct sk_addrinfo {
+    int         family, type, proto; /* SK_AF_*, SK_SOCK_*, SK_IPPROTO_* */
+    sk_addr     addr;      /* numeric host and port, as sk_getsockname gives */
+    const char *canonname; /* with SK_AI_CANONNAME on the first entry, else
+                              NULL; lives in the list's allocation */
+} sk_addrinfo;
+
+/** Every address of a name, Python's getaddrinfo(host, port, family, type,
+ *  proto, flags), in the resolver's order. family, type and proto of 0 mean
+ *  any. A NULL or "" host is no host: the wildcard address with
+ *  SK_AI_PASSIVE, the loopback address without. flags is any of SK_AI_*.
+ *  timeout (seconds) bounds the lookup: SK_TIMEOUT_NONE waits as long as
+ *  the system resolver does, 0 is EINVAL. A lookup that runs out of time
+ *  returns ETIMEDOUT at once and leaves no code of this library running
+ *  (the request is left to the C library's resolver, which finishes it on
+ *  its own threads; the memory is reclaimed by a later lookup). A signal
+ *  during a lookup is handled as convention 3 says; when the thread has an
+ *  interrupt handler, a lookup without a timeout can be stopped too.
+ *  On success *list is one allocation of *count (>= 1) entries, released
+ *  with sk_freeaddrinfo; on failure *list and *count are untouched.
+ *  Errors: EINVAL (list or count NULL, port outside 0..65535, timeout 0,
+ *  NaN or negative other than SK_TIMEOUT_NONE), ERANGE (timeout infinite
+ *  or too large), SK_EAI_BADFLAGS (an unknown flag, or SK_AI_CANONNAME
+ *  without a host), SK_EAI_NONAME (unknown name, or no result),
+ *  SK_EAI_FAMILY, SK_EAI_SOCKTYPE, SK_EAI_SERVICE, SK_EAI_AGAIN,
+ *  SK_EAI_FAIL, SK_EAI_NODATA, SK_EAI_ADDRFAMILY, SK_EAI_MEMORY, ETIMEDOUT,
+ *  EINTR (interrupt handler asked), ENOMEM, or an errno the resolver
+ *  reported. */
+SK_API int sk_getaddrinfo(const char *host, int port, int family, int type,
+                          int proto, int flags, double timeout,
+                          sk_addrinfo **list, size_t *count);
+
+/** Releases a list from sk_getaddrinfo. NULL is a no-op. */
+SK_API void sk_freeaddrinfo(sk_addrinfo *list);
+
+/** Connects to a host by name, Python's create_connection((host, port),
+ *  timeout, source_address), with Happy Eyeballs (RFC 8305): the host is
+ *  resolved for any family (SOCK_STREAM), the addresses are tried
+ *  alternating by family starting with the resolver's first; a new attempt
+ *  starts every 250 ms while earlier ones are pending, or at once when one
+ *  fails; the first connection that completes wins and every other attempt
+ *  is closed. timeout (seconds) bounds the whole call, resolution included,
+ *  and the returned socket is left in that mode (SK_TIMEOUT_NONE: blocking,
+ *  waiting as long as the resolver and the kernel do; pass
+ *  sk_getdefaulttimeout() for Python's default). With source_host non-NULL
+ *  each attempt first binds to (source_host, source_port) ("" is the
+ *  any-address, so source_port alone picks the local port).
+ *  On success *out owns the connected socket (release it with
+ *  sk_socket_free). When every attempt fails the error of the last one to
+ *  fail is returned, and sk_last_error() lists every address tried with
+ *  its own error: "create_connection name:80 (tried [::1]:80 Connection
+ *  refused; 127.0.0.1:80 Connection timed out): Connection timed out".
+ *  Attempts still pending when the time runs out fail with ETIMEDOUT.
+ *  Errors: EINVAL (host or out NULL, port or source_port outside 0..65535,
+ *  timeout 0, NaN or negative other than SK_TIMEOUT_NONE), ERANGE (timeout
+ *  infinite or too large), SK_EAI_* (host did not resolve), ETIMEDOUT (the
+ *  lookup or every attempt ran out of time), EINTR (interrupt handler
+ *  asked), and each attempt's own failure: ECONNREFUSED, ENETUNREACH,
+ *  EHOSTUNREACH, EADDRNOTAVAIL, EADDRINUSE (source address), EMFILE, ENFILE,
+ *  ENOBUFS, ENOMEM, EACCES. */
+SK_API int sk_create_connection(const char *host, int port, double timeout,
+                                const char *source_host, int source_port,
+                                sk_socket **out);
+
+/** Makes a listening TCP socket, Python's create_server((host, port),
+ *  family, backlog, reuse_port, dualstack_ipv6): SO_REUSEADDR on; with
+ *  SK_SERVER_REUSE_PORT, SO_REUSEPORT on; on SK_AF_INET6 IPV6_V6ONLY is 1
+ *  unless SK_SERVER_DUALSTACK asks for IPv4 too; bound to (host, port)
+ *  (NULL or "" is the any-address; SK_AF_UNIX: host is the path and port
+ *  0), listening with backlog (negative: SK_SOMAXCONN, which the kernel
+ *  caps at its own limit). The socket starts in the default timeout's mode.
+ *  On success *out owns it (release it with sk_socket_free).
+ *  Errors: EINVAL (out NULL, a flag other than SK_SERVER_*,
+ *  SK_SERVER_DUALSTACK with a family other than SK_AF_INET6 or on a host
+ *  without dual stack, port out of range, malformed host), EAFNOSUPPORT
+ *  (family not SK_AF_INET, SK_AF_INET6 or SK_AF_UNIX), ENAMETOOLONG,
+ *  EADDRINUSE, EADDRNOTAVAIL, EACCES, EMFILE, ENFILE, ENOBUFS, ENOMEM,
+ *  SK_EAI_* (host did not resolve). */
+SK_API int sk_create_server(const char *host, int port, int family,
+                            int backlog, int flags, sk_socket **out);
+
+/** Python's has_dualstack_ipv6(): 1 when an SK_AF_INET6 socket here can
+ *  accept IPv4 connections too (SK_SERVER_DUALSTACK works), else 0. */
+SK_API int sk_has_dualstack_ipv6(void);
 
 /* ------------------------------------------------------------------------ */
 /* Addresses                                                                */
