@@ -784,6 +784,10 @@ SK_API int sk_file_flush(sk_file *f);
 /** Flushes and closes the file, Python's f.close(). The file is closed even
  *  if the flush fails (that error is returned). Closing again returns 0. If
  *  the socket was closed and this was its last file, the descriptor closes.
+ *  Another thread may be inside sk_file_read or sk_file_readline on this
+ *  file meanwhile: closing the file and then its socket wakes that call
+ *  (EBADF), as sk_file_free does (convention 8); a write or flush must not
+ *  run at the same time, since the close flushes the same buffer.
  *  Errors: EINVAL (f NULL), and those of sk_file_flush. */
 SK_API int sk_file_close(sk_file *f);
 
