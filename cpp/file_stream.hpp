@@ -73,8 +73,8 @@ private:
     std::shared_ptr<Socket> socket_;
     const bool readable_;
     const bool writable_;
-    // Atomic: sk_file_close from another thread sets it while a read or
-    // readline of this file is still checking it (convention 7).
+    // Atomic: sk_file_close or sk_file_free from another thread may end the
+    // file while a call is inside it (convention 8).
     std::atomic<bool> closed_{false};
     std::atomic<bool> holds_descriptor_{true};
     const std::size_t capacity_;
