@@ -6,37 +6,50 @@
  * makefile, connect_ex. The implementation is C++ and hidden; this header is
  * plain C99 and the only one installed.
  *
- * Conventions that hold for every function (see each function for its list):
+ * Conventions that hold for every function (see each function for its list),
+ * numbered so that documentation can cite them ("convention 4"):
  *
- *  - A function that can fail returns int: 0 on success, otherwise a positive
- *    error number: the platform's errno value (ECONNREFUSED, EBADF, ...) or a
- *    socketkit code >= SK_ERR_BASE for failures that have no errno (name
- *    resolution: SK_EAI_*). Results come back through out-parameters, which
- *    are left untouched on failure unless the function says otherwise.
- *  - Timeouts are errors: in timeout mode an operation that does not complete
- *    in time returns ETIMEDOUT; in non-blocking mode an operation that would
- *    block returns EAGAIN (== EWOULDBLOCK); a non-blocking sk_connect returns
- *    EINPROGRESS. A call given MSG_DONTWAIT returns EAGAIN whatever the mode.
- *  - Bad input changes nothing: a NULL handle or NULL required pointer gives
- *    EINVAL; a closed handle EBADF; an out-of-range port, a malformed address,
- *    an unknown mode string or a NaN timeout EINVAL; an AF_UNIX path longer
- *    than sun_path ENAMETOOLONG; an unsupported family EAFNOSUPPORT.
- *    Only pointers documented "may be NULL" may be NULL.
- *  - No C++ exception, signal or abort escapes a call; SIGPIPE is never
- *    raised (writing to a vanished peer returns EPIPE or ECONNRESET); an
- *    allocation failure returns ENOMEM. socketkit changes no process-wide
- *    setting and needs no initialisation call.
- *  - Calls interrupted by a signal are retried with the time that is left
- *    (PEP 475), unless the thread's interrupt handler asks for EINTR
- *    (sk_set_interrupt_handler).
- *  - sk_last_error() describes the calling thread's last failure, naming the
- *    operation and the address: "connect 127.0.0.1:1: Connection refused".
- *  - Every descriptor socketkit creates is close-on-exec.
- *  - Threads: every function is safe on different handles from different
- *    threads; on one socket one thread may receive while another sends, and
- *    sk_close from another thread wakes a blocked call on that socket (it
- *    returns EBADF) within one second. One sk_file is used by one thread at
- *    a time.
+ *  1. A function that can fail returns int: 0 on success, otherwise a
+ *     positive error number: the platform's errno value (ECONNREFUSED, EBADF,
+ *     ...) or a socketkit code >= SK_ERR_BASE for failures that have no errno
+ *     (name resolution: SK_EAI_*). Results come back through out-parameters,
+ *     which are left untouched on failure unless the function says otherwise.
+ *  2. Timeouts are errors: in timeout mode an operation that does not
+ *     complete in time returns ETIMEDOUT; in non-blocking mode an operation
+ *     that would block returns EAGAIN (== EWOULDBLOCK); a non-blocking
+ *     sk_connect returns EINPROGRESS. A call given MSG_DONTWAIT returns
+ *     EAGAIN whatever the mode.
+ *  3. No C++ exception, signal or abort escapes a call; SIGPIPE is never
+ *     raised (writing to a vanished peer returns EPIPE or ECONNRESET); an
+ *     allocation failure returns ENOMEM. socketkit changes no process-wide
+ *     setting and needs no initialisation call. Calls interrupted by a
+ *     signal are retried with the time that is left (PEP 475), unless the
+ *     thread's interrupt handler asks for EINTR (sk_set_interrupt_handler).
+ *  4. Bad input changes nothing: a NULL handle or NULL required pointer gives
+ *     EINVAL; a closed handle EBADF; an out-of-range port, a malformed
+ *     address, an unknown mode string or a NaN timeout EINVAL; an AF_UNIX
+ *     path longer than sun_path ENAMETOOLONG; an unsupported family
+ *     EAFNOSUPPORT. Only pointers documented "may be NULL" may be NULL.
+ *  5. sk_last_error() describes the calling thread's last failure, naming the
+ *     operation and the address: "connect 127.0.0.1:1: Connection refused".
+ *     sk_strerror and sk_errname never return NULL.
+ *  6. Every descriptor socketkit creates is close-on-exec.
+ *  7. Threads: every function is safe on different handles from different
+ *     threads; on one socket one thread may receive while another sends, and
+ *     sk_close from another thread wakes a blocked call on that socket (it
+ *     returns EBADF) within one second. One sk_file is used by one thread at
+ *     a time.
+ *  8. Lifetimes: sk_close closes the descriptor but the handle stays valid
+ *     (its calls then return EBADF; sk_close again returns 0);
+ *     sk_socket_free closes if needed and releases the handle (NULL is a
+ *     no-op). The same two steps hold for an sk_file: sk_file_close, then
+ *     sk_file_free.
+ *
+ * Modes, as in Python: a socket is in blocking mode (SK_TIMEOUT_NONE, the
+ * initial default), in timeout mode (a timeout > 0: each call waits at most
+ * that long, then returns ETIMEDOUT) or in non-blocking mode (0: a call that
+ * would wait returns EAGAIN at once). sk_settimeout and sk_setblocking
+ * choose; sk_setdefaulttimeout sets the mode new sockets start in.
  *
  * Timeouts are in seconds (double) on the monotonic clock. A timeout is the
  * budget of one call: sk_sendall, sk_file_read and sk_file_readline spend one
