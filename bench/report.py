@@ -139,10 +139,15 @@ def charts(out, c_cases, bindings, points):
         colors = ["#9e9e9e" if r.get("target", 0) < 0 else
                   ("#2e7d32" if r["ratio"] >= r.get("target", 0) else "#c62828") for r in c_cases]
         ax.barh(y, vals, xerr=err, color=colors, capsize=4, height=0.6)
+        shown = False
         for yi, r in zip(y, c_cases):
             if r.get("target", 0) > 0:
-                ax.plot([r["target"]] * 2, [yi - 0.35, yi + 0.35], color="black", lw=2)
-            ax.text(r["max"] + 0.01, yi, " %.3f" % r["ratio"], va="center", fontsize=9)
+                ax.plot([r["target"]], [yi + 0.42], marker="v", color="black", ls="none",
+                        markersize=7, label=None if shown else "target")
+                shown = True
+            ax.text(r["max"] + 0.012, yi, "%.3f" % r["ratio"], va="center", fontsize=9)
+        if shown:
+            ax.legend(loc="lower right", fontsize=9)
         ax.axvline(1.0, color="black", lw=0.8, ls="--")
         ax.set_yticks(y)
         ax.set_yticklabels(labels)
@@ -152,7 +157,7 @@ def charts(out, c_cases, bindings, points):
         ax.set_xlabel("rate relative to raw system calls (1.0 = as fast as raw C; bar: median, "
                       "whisker: min-max)", fontsize=9)
         ax.set_title("socketkit against raw C, same process, alternating rounds\n"
-                     "green: meets its target (black tick), red: below, grey: context only",
+                     "green: meets its target (triangle), red: below, grey: context only",
                      fontsize=10)
         save(fig, "ratio-to-raw.png")
 
@@ -200,6 +205,7 @@ def charts(out, c_cases, bindings, points):
             ax.plot([x for x, _ in pts], [v for _, v in pts], marker="o", label=name)
         ax.set_xscale("log")
         ax.set_xticks(sorted({p["connections"] for p in points}))
+        ax.get_xaxis().set_minor_formatter(matplotlib.ticker.NullFormatter())
         ax.get_xaxis().set_major_formatter(matplotlib.ticker.FuncFormatter(
             lambda v, _: "{:,.0f}".format(v)))
         ax.set_ylim(bottom=0)

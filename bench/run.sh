@@ -136,6 +136,12 @@ if [[ -n $report ]]; then
   echo
   flags=()
   ((quick)) && flags=(--quick)
-  python3 "$root/bench/report.py" --results "$results" --root "$root" --out "$report" \
+  # The charts need Debian's python3-matplotlib: take the first python3 on
+  # the PATH that has it (a python3 of one's own may come first).
+  py=""
+  for cand in python3 /usr/bin/python3; do
+    if "$cand" -c 'import matplotlib' 2>/dev/null; then py=$cand; break; fi
+  done
+  "${py:-python3}" "$root/bench/report.py" --results "$results" --root "$root" --out "$report" \
     "${flags[@]}" || exit 1
 fi
