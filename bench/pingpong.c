@@ -87,7 +87,7 @@ static double run_raw(void *ctx, long n)
 }
 
 /* Raw sockets with a kernel receive/send timeout armed, the mechanism
- * DESIGN.md suggests for timeout mode: the floor that socketkit's timeout
+ * docs/design.md weighs for timeout mode: the floor that socketkit's timeout
  * mode can reach that way (the kernel arms a timer for each blocking wait). */
 static double run_raw_kernel_timeout(void *ctx, long n)
 {

@@ -1,10 +1,19 @@
 # The Ruby extension as a gem, built against an installed libsocketkit:
 #   gem build socketkit.gemspec
-#   gem install ./socketkit-1.0.0.gem -- --with-socketkit-dir=/usr/local
+#   gem install ./socketkit-<version>.gem -- --with-socketkit-dir=/usr/local
 # extconf.rb runs SWIG on socketkit.i, as the CMake build does.
+
+# The version is written once, in socketkit.h's SK_VERSION_* lines; the gem
+# takes it from the header of the source tree this file belongs to.
+socketkit_header = File.expand_path("../capi/include/socketkit.h", __dir__)
+socketkit_version = %w[MAJOR MINOR PATCH].map do |part|
+  File.read(socketkit_header)[/^#define SK_VERSION_#{part} +(\d+) *$/, 1] or
+    raise "#{socketkit_header} has no '#define SK_VERSION_#{part} N' line"
+end.join(".")
+
 Gem::Specification.new do |spec|
   spec.name = "socketkit"
-  spec.version = "1.0.0"
+  spec.version = socketkit_version
   spec.summary = "Sockets with Python's socket semantics, over the socketkit C library"
   spec.description = "SocketKit::Socket with Python's method names, Errno exceptions, " \
                      "timeouts, makefile, and blocking calls that release the GVL."

@@ -147,7 +147,7 @@ int Socket::set_default_timeout(double seconds)
 double Socket::default_timeout() { return g_default_seconds.load(); }
 
 // ---------------------------------------------------------------------------
-// Closing while other threads may be inside a call (DESIGN.md): calls in
+// Closing while other threads may be inside a call (convention 7): calls in
 // flight are counted; close marks the socket closing, wakes those calls with
 // shutdown() only if there are any, and whichever of close and the last call
 // finishes last closes the descriptor, so no call ever uses a number the

@@ -1,5 +1,5 @@
 /* Errors: names and messages for every number, the per-thread last-error
- * message, and rule 4 of the contract applied to every function: NULL
+ * message, and convention 4 of socketkit.h applied to every function: NULL
  * handles and NULL required pointers give EINVAL, closed handles EBADF, and
  * neither changes anything. */
 #include "support.h"

@@ -270,9 +270,9 @@ static void test_constants_match_platform(void **state)
     static const struct constant others[] = {
         {"ERR_BASE", SK_ERR_BASE, 10000},
         {"ADDR_HOSTLEN", SK_ADDR_HOSTLEN, 112},
-        {"VERSION_MAJOR", SK_VERSION_MAJOR, 1},
-        {"VERSION_MINOR", SK_VERSION_MINOR, 0},
-        {"VERSION_PATCH", SK_VERSION_PATCH, 0},
+        {"VERSION_MAJOR", SK_VERSION_MAJOR, SK_TEST_BUILD_VERSION_MAJOR},
+        {"VERSION_MINOR", SK_VERSION_MINOR, SK_TEST_BUILD_VERSION_MINOR},
+        {"VERSION_PATCH", SK_VERSION_PATCH, SK_TEST_BUILD_VERSION_PATCH},
     };
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
         check_lookup(&others[i]);

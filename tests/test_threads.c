@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* SPEC promises a wake within one second; this only catches a hang. */
+/* Convention 7 promises a wake within one second; this only catches a hang. */
 #define WAKE_BOUND 5.0
 
 static int aload(const int *p)
@@ -101,7 +101,7 @@ static blocked_call *start_blocked(sk_socket *s, enum op op)
 }
 
 /* Closes s while the call is (very likely) blocked and checks it wakes
- * with EBADF (or, for a receive, the 0-byte read SPEC also allows). */
+ * with EBADF (or, for a receive, the 0-byte read convention 7 also allows). */
 static void close_wakes(blocked_call *b, int zero_read_ok)
 {
     double start;

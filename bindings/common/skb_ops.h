@@ -198,7 +198,7 @@ static int skb_recv_grow(skb_op *op)
 }
 
 /* f.read(n) with n up to this is one sk_file_read, so one timeout budget
- * covers it as SPEC says; n bytes are reserved up front (as CPython's
+ * covers it (a timeout is the budget of one call); n bytes are reserved up front (as CPython's
  * read(n) does), which is why larger n falls back to growing pieces. */
 #define SKB_FILE_READ_AT_ONCE ((size_t)1 << 20)
 

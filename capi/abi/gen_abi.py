@@ -7,8 +7,15 @@ header (the preprocessor has already expanded SK_API and SK_ADDR_HOSTLEN),
 while constant values, type sizes and field offsets are printed by a small C
 program compiled against the header with the same compiler as the library.
 
+Each function carries the symbol version the version script gives it
+(SOCKETKIT_1 for 1.0, SOCKETKIT_1.N for what 1.N added), so that an FFI
+caller can bind it with dlvsym; a function in no node has none, and the
+abi_description test reports it. The top-level symbol_version is the first
+node, which every later one inherits.
+
 usage: gen_abi.py --header socketkit.h --cc cc --out socketkit.abi.json
                   [--soname libsocketkit.so.1] [--symbol-version SOCKETKIT_1]
+                  [--version-script socketkit.map]
 """
 import argparse
 import json
@@ -197,6 +204,18 @@ def probe(cc, header, consts, scalar_types, structs):
         return run([exe])
 
 
+def symbol_versions(path):
+    """{function name: version node} from a version script's global lists."""
+    text = re.sub(r"#[^\n]*|/\*.*?\*/", " ", open(path).read(), flags=re.S)
+    found = {}
+    for m in re.finditer(r"([A-Za-z_][\w.]*)\s*\{(.*?)\}", text, re.S):
+        node, body = m.group(1), m.group(2)
+        for part in re.split(r"\blocal\s*:", body)[:1]:
+            for name in re.findall(r"\b(sk_\w+)\s*;", part):
+                found[name] = node
+    return found
+
+
 def ffi_name(info):
     size, signed, floating = info
     if floating:
@@ -211,7 +230,9 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--soname", default="libsocketkit.so.1")
     ap.add_argument("--symbol-version", default="SOCKETKIT_1")
+    ap.add_argument("--version-script")
     a = ap.parse_args()
+    versions = symbol_versions(a.version_script) if a.version_script else {}
 
     functions, typedefs, structs, callbacks = parse(header_text(a.cc, a.header))
     if not functions:
@@ -282,12 +303,17 @@ def main():
         "types": [],
     }
     for fn in functions:
-        out["functions"].append({
+        entry = {
             "name": fn["name"],
             "returns": {"c": fn["c"], "ffi": describe(fn["c"])},
             "params": [{"name": p["name"], "c": p["c"], "ffi": describe(p["c"])}
                        for p in fn["params"]],
-        })
+        }
+        if not a.version_script:
+            entry["symbol_version"] = a.symbol_version
+        elif fn["name"] in versions:
+            entry["symbol_version"] = versions[fn["name"]]
+        out["functions"].append(entry)
     for n in consts:
         v = const_vals[n]
         kind = "double" if isinstance(v, float) else "int"

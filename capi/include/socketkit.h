@@ -6,44 +6,51 @@
  * makefile, connect_ex. The implementation is C++ and hidden; this header is
  * plain C99 and the only one installed.
  *
- * Conventions that hold for every function (see each function for its list),
- * numbered so that documentation can cite them ("convention 4"):
+ * Conventions that hold for every function (see each function for its list).
+ * Comments in this repository cite them by number ("convention 4").
  *
- *  1. A function that can fail returns int: 0 on success, otherwise a
- *     positive error number: the platform's errno value (ECONNREFUSED, EBADF,
- *     ...) or a socketkit code >= SK_ERR_BASE for failures that have no errno
- *     (name resolution: SK_EAI_*). Results come back through out-parameters,
- *     which are left untouched on failure unless the function says otherwise.
+ *  1. Errno-style returns, like connect_ex. A function that can fail returns
+ *     int: 0 on success, otherwise a positive error number: the platform's
+ *     errno value (ECONNREFUSED, EBADF, ...) or a socketkit code
+ *     >= SK_ERR_BASE for failures that have no errno (name resolution:
+ *     SK_EAI_*). Results come back through out-parameters, which are left
+ *     untouched on failure unless the function says otherwise. Only
+ *     sk_family, sk_type, sk_proto, sk_fileno (-1 for a NULL handle),
+ *     sk_strerror, sk_errname, sk_last_error, sk_version and
+ *     sk_getdefaulttimeout return a value directly.
  *  2. Timeouts are errors: in timeout mode an operation that does not
  *     complete in time returns ETIMEDOUT; in non-blocking mode an operation
  *     that would block returns EAGAIN (== EWOULDBLOCK); a non-blocking
  *     sk_connect returns EINPROGRESS. A call given MSG_DONTWAIT returns
  *     EAGAIN whatever the mode.
- *  3. No C++ exception, signal or abort escapes a call; SIGPIPE is never
- *     raised (writing to a vanished peer returns EPIPE or ECONNRESET); an
- *     allocation failure returns ENOMEM. socketkit changes no process-wide
- *     setting and needs no initialisation call. Calls interrupted by a
- *     signal are retried with the time that is left (PEP 475), unless the
- *     thread's interrupt handler asks for EINTR (sk_set_interrupt_handler).
- *  4. Bad input changes nothing: a NULL handle or NULL required pointer gives
- *     EINVAL; a closed handle EBADF; an out-of-range port, a malformed
- *     address, an unknown mode string or a NaN timeout EINVAL; an AF_UNIX
- *     path longer than sun_path ENAMETOOLONG; an unsupported family
- *     EAFNOSUPPORT. Only pointers documented "may be NULL" may be NULL.
- *  5. sk_last_error() describes the calling thread's last failure, naming the
- *     operation and the address: "connect 127.0.0.1:1: Connection refused".
- *     sk_strerror and sk_errname never return NULL.
+ *  3. Nothing crosses the boundary: no C++ exception, signal or abort
+ *     escapes a call; SIGPIPE is never raised (writing to a vanished peer
+ *     returns EPIPE or ECONNRESET); an allocation failure returns ENOMEM.
+ *     socketkit changes no process-wide setting and needs no initialisation
+ *     call. Calls interrupted by a signal are retried with the time that is
+ *     left (PEP 475), so EINTR is not returned unless the thread's interrupt
+ *     handler asks for it (sk_set_interrupt_handler).
+ *  4. Bad input gets a clear error and changes nothing: a NULL handle or
+ *     NULL required pointer gives EINVAL; a closed handle EBADF; an
+ *     out-of-range port, a malformed address, an unknown mode string or a
+ *     NaN timeout EINVAL; an AF_UNIX path longer than sun_path ENAMETOOLONG;
+ *     an unsupported family EAFNOSUPPORT. Only pointers documented "may be
+ *     NULL" may be NULL. No call writes past a caller's buffer.
+ *  5. sk_last_error() describes the calling thread's last failure, naming
+ *     the operation and the address: "connect 127.0.0.1:1: Connection
+ *     refused". sk_strerror and sk_errname never return NULL.
  *  6. Every descriptor socketkit creates is close-on-exec.
  *  7. Threads: every function is safe on different handles from different
  *     threads; on one socket one thread may receive while another sends, and
  *     sk_close from another thread wakes a blocked call on that socket (it
- *     returns EBADF) within one second. One sk_file is used by one thread at
- *     a time.
+ *     returns EBADF, or a 0-byte read) within one second; socketkit never
+ *     acts on a descriptor number after closing it. One sk_file is used by
+ *     one thread at a time.
  *  8. Lifetimes: sk_close closes the descriptor but the handle stays valid
  *     (its calls then return EBADF; sk_close again returns 0);
  *     sk_socket_free closes if needed and releases the handle (NULL is a
- *     no-op). The same two steps hold for an sk_file: sk_file_close, then
- *     sk_file_free.
+ *     no-op). The same two steps hold for sk_file (sk_file_close,
+ *     sk_file_free).
  *
  * Modes, as in Python: a socket is in blocking mode (SK_TIMEOUT_NONE, the
  * initial default), in timeout mode (a timeout > 0: each call waits at most
@@ -85,8 +92,14 @@ extern "C" {
 /* ------------------------------------------------------------------------ */
 /* Version                                                                  */
 
+/* The one place the version is written. The build reads these three lines
+ * (CMake's project version, the SONAME's major number, pkg-config, the CMake
+ * package version, the gemspec and the generated rockspec), and sk_version()
+ * spells them out, so a release changes only these numbers. Functions added
+ * in a minor version carry that version's symbol node (SOCKETKIT_1.1 for
+ * 1.1); a binary built against an older 1.x header runs unchanged. */
 #define SK_VERSION_MAJOR 1
-#define SK_VERSION_MINOR 0
+#define SK_VERSION_MINOR 1
 #define SK_VERSION_PATCH 0
 
 /* ------------------------------------------------------------------------ */
@@ -500,7 +513,9 @@ SK_API const char *sk_last_error(void);
  *  plain blocking receive inside the kernel without socketkit seeing it.) */
 SK_API void sk_set_interrupt_handler(sk_interrupt_fn fn, void *ctx);
 
-/** The library's version, "1.0.0". */
+/** The running library's version, "MAJOR.MINOR.PATCH" from its
+ *  SK_VERSION_* ("1.1.0" for this header); never NULL. A program built
+ *  against an older 1.x header may find a newer minor version here. */
 SK_API const char *sk_version(void);
 
 #ifdef __cplusplus

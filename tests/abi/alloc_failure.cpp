@@ -365,7 +365,7 @@ int main()
               return rc;
           });
 
-    // The hot path allocates nothing (DESIGN.md): with every allocation
+    // The hot path allocates nothing (docs/design.md): with every allocation
     // failing, send and recv still work, in blocking and in timeout mode.
     for (double t : {SK_TIMEOUT_NONE, 5.0}) {
         char buf[64] = {0};

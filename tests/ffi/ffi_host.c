@@ -4,7 +4,7 @@
  * dlopens libsocketkit.so.1, builds an ffi_cif for every function from the
  * description, resolves each symbol at the described symbol version and then
  * drives the library purely through ffi_call: TCP echo, UDP exchange,
- * timeouts, the bad-input rules of SPEC rule 4, and finally 100 rounds of
+ * timeouts, the bad-input rules of convention 4, and finally 100 rounds of
  * dlclose + dlopen with sockets made and freed each time, counting
  * descriptors. Whatever the description gets wrong (a missing function, a
  * wrong type, a wrong constant or offset) shows up here as a failed call.
@@ -33,6 +33,7 @@
 
 typedef struct {
     const char *name;
+    const char *symbol_version; /* the node that added it: SOCKETKIT_1, SOCKETKIT_1.1, ... */
     const char *first_param_c; /* C type of the first parameter, "" if none */
     ffi_type *ret;
     ffi_type *args[MAX_ARGS];
@@ -202,6 +203,9 @@ static void read_description(const json_value *d)
         const json_value *fj = fns->items[i], *params = json_get(fj, "params");
         function *f = &functions[nfunctions++];
         f->name = json_get_string(fj, "name");
+        f->symbol_version = json_get_string(fj, "symbol_version");
+        if (!f->symbol_version)
+            f->symbol_version = symbol_version;
         f->ret = ffi_type_named(json_get_string(json_get(fj, "returns"), "ffi"));
         if (!f->name || !f->ret || !params || params->count > MAX_ARGS)
             die("malformed function entry", f->name);
@@ -242,10 +246,10 @@ static void load(void)
     if (!lib)
         die("dlopen failed", dlerror());
     for (size_t i = 0; i < nfunctions; i++) {
-        void *sym = dlvsym(lib, functions[i].name, symbol_version);
+        void *sym = dlvsym(lib, functions[i].name, functions[i].symbol_version);
         if (!sym) {
             fprintf(stderr, "described function %s@%s not exported\n", functions[i].name,
-                    symbol_version);
+                    functions[i].symbol_version);
             failures++;
         }
         /* Object and function pointers have the same representation on
@@ -462,7 +466,7 @@ static void interrupt_check(ffi_cif *cif, void *ret, void **args, void *user)
     *(ffi_sarg *)ret = ctx == &interrupt_checks; /* non-zero: return EINTR */
 }
 
-/* SPEC rule 3 through an FFI callback: a blocked recv interrupted by a
+/* Convention 3 through an FFI callback: a blocked recv interrupted by a
  * signal asks the installed check, which says "stop", so recv returns
  * EINTR instead of retrying. */
 static void check_interrupt_callback(const json_value *d)
@@ -566,7 +570,7 @@ static void check_null_handles(void)
     EXPECT(swept >= 30);
 }
 
-/* SPEC rule 4, row by row: NULL required pointers, closed sockets, bad
+/* Convention 4, row by row: NULL required pointers, closed sockets, bad
  * ports, malformed addresses, unknown modes, NaN timeouts, long AF_UNIX
  * paths, unknown families. Each bad call must change nothing. */
 static void check_bad_input(void)

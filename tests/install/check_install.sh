@@ -56,7 +56,15 @@ pc=$(find "$P" -name socketkit.pc | head -n1)
 export PKG_CONFIG_PATH=$(dirname "$pc")
 pkgflags=(--define-variable=prefix="$P")
 pkg-config "${pkgflags[@]}" --exists socketkit || fail "pkg-config does not find socketkit"
-[[ $(pkg-config "${pkgflags[@]}" --modversion socketkit) == 1.0.0 ]] || fail "pkg-config version is not 1.0.0"
+# The version is written only in the header's SK_VERSION_* lines.
+hdr_version=$(awk '$1 == "#define" && $2 ~ /^SK_VERSION_(MAJOR|MINOR|PATCH)$/ {v[$2] = $3}
+  END {print v["SK_VERSION_MAJOR"] "." v["SK_VERSION_MINOR"] "." v["SK_VERSION_PATCH"]}' \
+  "$P/include/socketkit.h")
+[[ $hdr_version =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || fail "no version in the installed header: '$hdr_version'"
+pc_version=$(pkg-config "${pkgflags[@]}" --modversion socketkit)
+[[ $pc_version == "$hdr_version" ]] || fail "pkg-config version is $pc_version, the header says $hdr_version"
+cmake_version=$(sed -n 's/^set(PACKAGE_VERSION "\(.*\)")$/\1/p' "$libdir/cmake/socketkit/socketkitConfigVersion.cmake")
+[[ $cmake_version == "$hdr_version" ]] || fail "CMake package version is '$cmake_version', the header says $hdr_version"
 flags=$(pkg-config "${pkgflags[@]}" --cflags --libs socketkit)
 [[ $flags == *"-I$P/"* && $flags == *"-L$P/"* ]] || fail "pkg-config flags do not point into the prefix: $flags"
 pclibdir=$(pkg-config "${pkgflags[@]}" --variable=libdir socketkit)

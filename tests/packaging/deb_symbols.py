@@ -61,9 +61,9 @@ def listed(path):
 
 
 def render(syms):
-    # Version nodes first, then functions by name: the order dpkg-gensymbols
-    # writes them in.
-    keys = sorted(syms, key=lambda k: (not k.split("@")[0].startswith("SOCKETKIT_"), k))
+    # Version nodes first, then functions, each by version and name.
+    keys = sorted(syms, key=lambda k: (not k.split("@")[0].startswith("SOCKETKIT_"),
+                                       [int(x) for x in syms[k].split(".")], k))
     return "\n".join(HEADER + [" %s %s" % (k, syms[k]) for k in keys]) + "\n"
 
 

@@ -25,7 +25,7 @@ class TestSocketKit < Minitest::Test
   end
 
   def test_module_functions
-    assert_equal "1.0.0", SK.version
+    assert_equal ENV.fetch("SKB_VERSION"), SK.version
     assert_equal "OK", SK.errname(0)
     assert_equal "SK_EAI_NONAME", SK.errname(SK::EAI_NONAME)
     refute_empty SK.strerror(SK::EAI_NONAME)

@@ -6,6 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The version the installed header declares, which the installed library
+ * must report. */
+#define CONSUMER_STR_(x) #x
+#define CONSUMER_STR(x) CONSUMER_STR_(x)
+#define CONSUMER_HEADER_VERSION \
+    CONSUMER_STR(SK_VERSION_MAJOR) "." CONSUMER_STR(SK_VERSION_MINOR) "." CONSUMER_STR(SK_VERSION_PATCH)
+
 static int check(int rc, const char *what)
 {
     if (rc != 0)
@@ -42,8 +49,9 @@ int main(void)
     }
     sk_socket_free(a);
     sk_socket_free(b);
-    if (strcmp(sk_version(), "1.0.0") != 0) {
-        fprintf(stderr, "consumer: sk_version() is \"%s\"\n", sk_version());
+    if (strcmp(sk_version(), CONSUMER_HEADER_VERSION) != 0) {
+        fprintf(stderr, "consumer: sk_version() is \"%s\", the installed header says %s\n",
+                sk_version(), CONSUMER_HEADER_VERSION);
         failed = 1;
     }
     if (!failed)
