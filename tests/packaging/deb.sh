@@ -23,6 +23,9 @@ out=${1:-/tmp/socketkit-deb}
 jobs=${JOBS:-2}
 fail() { echo "deb: FAIL: $*"; exit 1; }
 ((EUID == 0)) || fail "run as root (dpkg -i into a private overlay needs it)"
+# OUTDIR is emptied first: never the root, the checkout or a directory in it.
+out=$(realpath -m "$out")
+[[ $out != / && $out != "$root" && $out != "$root"/* ]] || fail "choose an OUTDIR outside $root"
 
 rm -rf "$out"
 mkdir -p "$out/src/socketkit"
@@ -36,7 +39,6 @@ echo "== dpkg-buildpackage -us -uc -b (log: $out/build.log)"
   || { tail -n 60 "$out/build.log"; fail "dpkg-buildpackage failed (see $out/build.log)"; }
 grep -E '^[0-9]+% tests passed|tests? failed out of' "$out/build.log" || true
 mv "$out"/src/*.deb "$out"/src/*.changes "$out"/src/*.buildinfo "$out"/ 2>/dev/null || true
-debs=("$out"/*.deb)
 for pkg in libsocketkit1 libsocketkit-dev lua-socketkit ruby-socketkit; do
   ls "$out/${pkg}_"*.deb >/dev/null 2>&1 || fail "no $pkg package"
 done
