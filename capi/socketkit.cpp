@@ -7,6 +7,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cerrno>
 #include <climits>
 #include <cstdint>
@@ -41,13 +42,18 @@ SK_PLATFORM_CONSTANTS(SK_CHECK_PLATFORM)
 
 static_assert(sizeof(sk_addr{}.host) == sk::kHostCapacity, "sk_addr.host and HostPort.host must match");
 
+// The tags are atomic (read relaxed: a plain load) because a free may
+// change one while another thread's call is starting on the handle.
 struct sk_socket {
-    std::uint32_t tag;
+    std::atomic<std::uint32_t> tag;
     std::shared_ptr<sk::Socket> impl;
 };
 
 struct sk_file {
-    std::uint32_t tag;
+    std::atomic<std::uint32_t> tag;
+    // Calls in flight on this handle, and kFileFreed once sk_file_free ran:
+    // the handle goes when the last call leaves.
+    std::atomic<std::uint32_t> calls;
     sk::FileStream impl;  // in the handle: one pointer less per readline
 };
 
@@ -66,9 +72,42 @@ struct Constant {
 constexpr Constant kConstants[] = {SK_PLATFORM_CONSTANTS(SK_CONSTANT_ENTRY) SK_LIBRARY_CONSTANTS(SK_CONSTANT_ENTRY)};
 #undef SK_CONSTANT_ENTRY
 
-sk::Socket *socket_of(const sk_socket *s) { return s && s->tag == kSocketTag ? s->impl.get() : nullptr; }
+sk::Socket *socket_of(const sk_socket *s)
+{
+    return s && s->tag.load(std::memory_order_relaxed) == kSocketTag ? s->impl.get() : nullptr;
+}
 
-sk::FileStream *file_of(sk_file *f) { return f && f->tag == kFileTag ? &f->impl : nullptr; }
+sk::FileStream *file_of(sk_file *f)
+{
+    return f && f->tag.load(std::memory_order_relaxed) == kFileTag ? &f->impl : nullptr;
+}
+
+constexpr std::uint32_t kFileFreed = 1u << 31;
+
+// Closes a freed file's stream and deletes the handle; runs once, in the
+// thread that leaves it last.
+void finish_file(sk_file *f) noexcept;
+
+void leave_file(sk_file *f)
+{
+    if (f->calls.fetch_sub(1) - 1 == kFileFreed)
+        finish_file(f);
+}
+
+// Holds a file handle for one call (convention 8): sk_file_free from another
+// thread meanwhile leaves the memory alone until the call returns.
+class FileCall {
+public:
+    explicit FileCall(sk_file *f) : f_(f), ok_((f->calls.fetch_add(1) & kFileFreed) == 0) {}
+    ~FileCall() { leave_file(f_); }
+    FileCall(const FileCall &) = delete;
+    FileCall &operator=(const FileCall &) = delete;
+    explicit operator bool() const { return ok_; }
+
+private:
+    sk_file *f_;
+    bool ok_;
+};
 
 // Runs body and turns any C++ exception into an error number, so none
 // reaches a C caller.
@@ -101,6 +140,16 @@ int wrap_socket(std::shared_ptr<sk::Socket> impl, sk_socket **out)
 {
     *out = new sk_socket{kSocketTag, std::move(impl)};
     return 0;
+}
+
+}  // namespace
+
+namespace {
+
+void finish_file(sk_file *f) noexcept
+{
+    guarded("close", [&] { return f->impl.close(); });
+    delete f;
 }
 
 }  // namespace
@@ -158,9 +207,10 @@ int sk_socketpair(int family, int type, int proto, sk_socket **a, sk_socket **b)
 void sk_socket_free(sk_socket *s)
 {
     if (sk::Socket *impl = socket_of(s)) {
-        impl->close();
-        s->tag = kFreedTag;
-        delete s;
+        s->tag.store(kFreedTag, std::memory_order_relaxed);
+        // A call another thread is inside keeps the handle (and the socket)
+        // until it leaves: the close wakes it, the last one out deletes.
+        impl->release_when_idle([](void *handle) { delete static_cast<sk_socket *>(handle); }, s);
     }
 }
 
@@ -209,7 +259,10 @@ int sk_fileno(const sk_socket *s)
 int sk_bind(sk_socket *s, const char *host, int port)
 {
     sk::Socket *impl = socket_of(s);
-    return impl ? impl->bind(host, port) : invalid("bind");
+    if (!impl)
+        return invalid("bind");
+    sk::Budget budget(impl->mode());
+    return impl->bind(host, port, budget);
 }
 
 int sk_listen(sk_socket *s, int backlog)
@@ -226,7 +279,8 @@ int sk_accept(sk_socket *s, sk_socket **conn, sk_addr *peer)
     return guarded("accept", [&] {
         std::shared_ptr<sk::Socket> accepted;
         sk::HostPort from;
-        if (const int rc = impl->accept(&accepted, peer ? &from : nullptr))
+        sk::Budget budget(impl->mode());
+        if (const int rc = impl->accept(&accepted, peer ? &from : nullptr, budget))
             return rc;
         wrap_socket(std::move(accepted), conn);
         if (peer)
@@ -240,7 +294,10 @@ int sk_connect(sk_socket *s, const char *host, int port)
     sk::Socket *impl = socket_of(s);
     if (!impl)
         return invalid("connect");
-    return guarded("connect", [&] { return impl->connect(host, port); });
+    return guarded("connect", [&] {
+        sk::Budget budget(impl->mode());
+        return impl->connect(host, port, budget);
+    });
 }
 
 int sk_connect_ex(sk_socket *s, const char *host, int port) { return sk_connect(s, host, port); }
@@ -259,7 +316,8 @@ int sk_shutdown(sk_socket *s, int how)
     sk::Socket *impl = socket_of(s);
     if (__builtin_expect(!impl || !nread || (!buf && len), 0))
         return invalid("recv");
-    return impl->recv(buf, len, flags, nread);
+    sk::Budget budget(impl->mode());
+    return impl->recv(buf, len, flags, nread, budget);
 }
 
 [[gnu::hot]] int sk_send(sk_socket *s, const void *buf, size_t len, int flags, size_t *nsent)
@@ -267,7 +325,8 @@ int sk_shutdown(sk_socket *s, int how)
     sk::Socket *impl = socket_of(s);
     if (__builtin_expect(!impl || !nsent || (!buf && len), 0))
         return invalid("send");
-    return impl->send(buf, len, flags, nsent);
+    sk::Budget budget(impl->mode());
+    return impl->send(buf, len, flags, nsent, budget);
 }
 
 int sk_sendall(sk_socket *s, const void *buf, size_t len, int flags, size_t *nsent)
@@ -278,7 +337,8 @@ int sk_sendall(sk_socket *s, const void *buf, size_t len, int flags, size_t *nse
         *nsent = 0;
     if (!impl || (!buf && len))
         return invalid("sendall");
-    const int rc = impl->sendall(buf, len, flags, &sent);
+    sk::Budget budget(impl->mode());
+    const int rc = impl->sendall(buf, len, flags, &sent, budget);
     if (nsent)
         *nsent = sent;
     return rc;
@@ -290,7 +350,8 @@ int sk_recvfrom(sk_socket *s, void *buf, size_t len, int flags, size_t *nread, s
     if (!impl || !nread || !from || (!buf && len))
         return invalid("recvfrom");
     sk::HostPort hp;
-    const int rc = impl->recvfrom(buf, len, flags, nread, &hp);
+    sk::Budget budget(impl->mode());
+    const int rc = impl->recvfrom(buf, len, flags, nread, &hp, budget);
     if (!rc)
         copy_addr(hp, from);
     return rc;
@@ -301,7 +362,10 @@ int sk_sendto(sk_socket *s, const void *buf, size_t len, int flags, const char *
     sk::Socket *impl = socket_of(s);
     if (!impl || !nsent || (!buf && len))
         return invalid("sendto");
-    return guarded("sendto", [&] { return impl->sendto(buf, len, flags, host, port, nsent); });
+    return guarded("sendto", [&] {
+        sk::Budget budget(impl->mode());
+        return impl->sendto(buf, len, flags, host, port, nsent, budget);
+    });
 }
 
 // --- addresses ---------------------------------------------------------------
@@ -427,16 +491,19 @@ double sk_getdefaulttimeout(void) { return sk::Socket::default_timeout(); }
 
 int sk_makefile(sk_socket *s, const char *mode, size_t bufsize, sk_file **out)
 {
-    sk_socket *handle = socket_of(s) ? s : nullptr;
-    if (!handle || !mode || !out)
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !mode || !out)
         return invalid("makefile");
     bool readable = false, writable = false;
     if (sk::FileStream::parse_mode(mode, &readable, &writable))
         return sk::fail(EINVAL, "makefile", mode);
-    if (handle->impl->fileno() < 0)
-        return sk::fail(EBADF, "makefile");
     return guarded("makefile", [&] {
-        *out = new sk_file{kFileTag, sk::FileStream(handle->impl, readable, writable, bufsize)};
+        // In flight while the file takes its reference, so a concurrent
+        // sk_socket_free cannot release the socket under us.
+        sk::Socket::InFlight use(*impl, sk::Socket::InFlight::HandleCall{});
+        if (!use)
+            return sk::fail(EBADF, "makefile");
+        *out = new sk_file{kFileTag, {0}, sk::FileStream(impl->shared_from_this(), readable, writable, bufsize)};
         return 0;
     });
 }
@@ -446,6 +513,9 @@ int sk_file_read(sk_file *f, void *buf, size_t len, size_t *nread)
     sk::FileStream *impl = file_of(f);
     if (!impl || !nread || (!buf && len))
         return invalid("read");
+    FileCall call(f);
+    if (!call)
+        return sk::fail(EBADF, "read");
     return guarded("read", [&] { return impl->read(buf, len, nread); });
 }
 
@@ -454,6 +524,9 @@ int sk_file_readline(sk_file *f, void *buf, size_t len, size_t *nread)
     sk::FileStream *impl = file_of(f);
     if (!impl || !nread || (!buf && len))
         return invalid("readline");
+    FileCall call(f);
+    if (__builtin_expect(!call, 0))
+        return sk::fail(EBADF, "readline");
     if (impl->readline_buffered(buf, len, nread))
         return 0;
     return guarded("readline", [&] { return impl->readline(buf, len, nread); });
@@ -464,6 +537,9 @@ int sk_file_write(sk_file *f, const void *buf, size_t len)
     sk::FileStream *impl = file_of(f);
     if (!impl || (!buf && len))
         return invalid("write");
+    FileCall call(f);
+    if (!call)
+        return sk::fail(EBADF, "write");
     return guarded("write", [&] { return impl->write(buf, len); });
 }
 
@@ -472,6 +548,9 @@ int sk_file_flush(sk_file *f)
     sk::FileStream *impl = file_of(f);
     if (!impl)
         return invalid("flush");
+    FileCall call(f);
+    if (!call)
+        return sk::fail(EBADF, "flush");
     return guarded("flush", [&] { return impl->flush(); });
 }
 
@@ -480,6 +559,9 @@ int sk_file_close(sk_file *f)
     sk::FileStream *impl = file_of(f);
     if (!impl)
         return invalid("close");
+    FileCall call(f);
+    if (!call)
+        return sk::fail(EBADF, "close");
     return guarded("close", [&] { return impl->close(); });
 }
 
@@ -487,9 +569,12 @@ void sk_file_free(sk_file *f)
 {
     if (!file_of(f))
         return;
-    guarded("close", [&] { return f->impl.close(); });
-    f->tag = kFreedTag;
-    delete f;
+    f->tag.store(kFreedTag, std::memory_order_relaxed);
+    f->calls.fetch_add(1);  // counted in, so no leaving call finishes under us
+    const std::uint32_t before = f->calls.fetch_or(kFileFreed);
+    if ((before & ~kFileFreed) != 0)
+        f->impl.let_go();  // a call is in flight: the hold on the descriptor goes now
+    leave_file(f);
 }
 
 // --- errors, interrupts, version ------------------------------------------

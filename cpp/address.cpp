@@ -92,23 +92,31 @@ int parse_scope(const char *text, unsigned *scope)
     return *scope ? 0 : EINVAL;
 }
 
-int resolve_name(int family, int socktype, const char *name, Endpoint *out)
+int resolve_name(int family, int socktype, const char *name, Budget &budget, Endpoint *out)
 {
+    // Whatever the lookup takes comes out of the call's budget.
+    budget.spent_elsewhere();
+    if (budget.exhausted())
+        return ETIMEDOUT;
     addrinfo hints{};
     hints.ai_family = family;
     hints.ai_socktype = socktype == SOCK_STREAM || socktype == SOCK_DGRAM ? socktype : 0;
     addrinfo *res = nullptr;
     errno = 0;
     const int rc = getaddrinfo(name, nullptr, &hints, &res);
-    if (rc != 0)
-        return from_gai_error(rc, errno);
+    if (rc != 0) {
+        // A lookup that outlived the call's time is the call's timeout,
+        // whatever the resolver finally said (convention 2).
+        const int e = errno;
+        return budget.exhausted() ? ETIMEDOUT : from_gai_error(rc, e);
+    }
     std::memcpy(&out->storage, res->ai_addr, res->ai_addrlen);
     out->length = res->ai_addrlen;
     freeaddrinfo(res);
-    return 0;
+    return budget.exhausted() ? ETIMEDOUT : 0;
 }
 
-int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out)
+int parse_ip(int family, int socktype, const char *host, int port, Budget &budget, Endpoint *out)
 {
     if (port < 0 || port > 65535)
         return EINVAL;
@@ -119,7 +127,8 @@ int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out
         return EINVAL;
 
     char text[kMaxHostText + 1];
-    if (host[0] == '[') {
+    const bool bracketed = host[0] == '[';
+    if (bracketed) {
         if (family != AF_INET6 || n < 2 || host[n - 1] != ']')
             return EINVAL;
         std::memcpy(text, host + 1, n - 2);
@@ -157,7 +166,7 @@ int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out
             return 0;
         if (all_of(text, "0123456789.") || std::strchr(text, ':') || !is_host_name(text))
             return EINVAL;
-        if (const int rc = resolve_name(AF_INET, socktype, text, out))
+        if (const int rc = resolve_name(AF_INET, socktype, text, budget, out))
             return rc;
         reinterpret_cast<sockaddr_in *>(&out->storage)->sin_port = port16;
         return 0;
@@ -168,10 +177,14 @@ int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out
     sin6->sin6_family = AF_INET6;
     sin6->sin6_port = port16;
     sin6->sin6_scope_id = scope;
-    if (text[0] == '\0')
-        return scope ? EINVAL : 0;  // in6addr_any: the storage is zeroed
     if (inet_pton(AF_INET6, text, &sin6->sin6_addr) == 1)
         return 0;
+    // Brackets hold an IPv6 literal and nothing else: "[]" is not the any
+    // address and "[127.0.0.1]" not a mapped IPv4 address.
+    if (bracketed)
+        return EINVAL;
+    if (text[0] == '\0')
+        return scope ? EINVAL : 0;  // in6addr_any: the storage is zeroed
     in_addr v4;
     if (!scope && inet_pton(AF_INET, text, &v4) == 1) {
         sin6->sin6_addr.s6_addr[10] = 0xff;
@@ -181,7 +194,7 @@ int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out
     }
     if (scope || all_of(text, "0123456789.") || std::strchr(text, ':') || !is_host_name(text))
         return EINVAL;
-    if (const int rc = resolve_name(AF_INET6, socktype, text, out))
+    if (const int rc = resolve_name(AF_INET6, socktype, text, budget, out))
         return rc;
     reinterpret_cast<sockaddr_in6 *>(&out->storage)->sin6_port = port16;
     return 0;
@@ -189,7 +202,7 @@ int parse_ip(int family, int socktype, const char *host, int port, Endpoint *out
 
 }  // namespace
 
-int parse_endpoint(int family, int socktype, const char *host, int port, Endpoint *out)
+int parse_endpoint(int family, int socktype, const char *host, int port, Budget &budget, Endpoint *out)
 {
     *out = Endpoint{};
     switch (family) {
@@ -197,7 +210,7 @@ int parse_endpoint(int family, int socktype, const char *host, int port, Endpoin
         return parse_unix(host, port, out);
     case AF_INET:
     case AF_INET6:
-        return parse_ip(family, socktype, host, port, out);
+        return parse_ip(family, socktype, host, port, budget, out);
     default:
         return EAFNOSUPPORT;
     }

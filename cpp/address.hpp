@@ -5,6 +5,8 @@
 
 #include <cstddef>
 
+#include "cpp/timeout.hpp"
+
 namespace sk {
 
 // A socket address as the kernel takes it.
@@ -30,10 +32,13 @@ struct HostPort {
 };
 
 // Turns (host, port) into an address of `family` (resolving names with
-// getaddrinfo for `socktype`; the first result wins). Returns 0, EINVAL
-// (port out of range, malformed host, AF_UNIX host missing), ENAMETOOLONG
-// (AF_UNIX path longer than sun_path), EAFNOSUPPORT, or an SK_EAI_* code.
-int parse_endpoint(int family, int socktype, const char *host, int port, Endpoint *out);
+// getaddrinfo for `socktype`; the first result wins). A name lookup spends
+// `budget`, the budget of the call that needs the address: it is marked as
+// spent elsewhere, so the call's first system call gets only what is left.
+// Returns 0, EINVAL (port out of range, malformed host, AF_UNIX host
+// missing), ENAMETOOLONG (AF_UNIX path longer than sun_path), EAFNOSUPPORT,
+// ETIMEDOUT (a timed budget ran out while resolving), or an SK_EAI_* code.
+int parse_endpoint(int family, int socktype, const char *host, int port, Budget &budget, Endpoint *out);
 
 // Decodes a kernel address ("" host and family 0 when length is 0).
 void decode_endpoint(const sockaddr *sa, socklen_t length, HostPort *out);

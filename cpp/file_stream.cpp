@@ -1,6 +1,10 @@
 #include "cpp/file_stream.hpp"
 
+#include <sys/sysinfo.h>
+
 #include <cerrno>
+#include <cstdint>
+#include <new>
 #include <cstring>
 #include <optional>
 
@@ -51,10 +55,37 @@ int FileStream::parse_mode(const char *mode, bool *readable, bool *writable)
     return 0;
 }
 
+namespace {
+
+// Whether a buffer of `bytes` (plus the line-copy slack) could ever be
+// allocated: no larger than the machine's memory and swap, and the sum does
+// not wrap. Checked before allocating, because a request near SIZE_MAX would
+// wrap to a few bytes, and one near PTRDIFF_MAX makes some allocators (the
+// sanitizers') abort instead of failing.
+bool buffer_can_exist(std::size_t bytes)
+{
+    std::size_t total;
+    if (__builtin_add_overflow(bytes, kLineCopySlack, &total) || total > PTRDIFF_MAX)
+        return false;
+    struct sysinfo info;
+    if (::sysinfo(&info) != 0)
+        return true;  // unknown: let the allocation decide
+    unsigned long long memory;
+    if (__builtin_add_overflow(static_cast<unsigned long long>(info.totalram),
+                               static_cast<unsigned long long>(info.totalswap), &memory) ||
+        __builtin_mul_overflow(memory, static_cast<unsigned long long>(info.mem_unit), &memory))
+        return true;
+    return total <= memory;
+}
+
+}  // namespace
+
 FileStream::FileStream(std::shared_ptr<Socket> socket, bool readable, bool writable, std::size_t bufsize)
     : socket_(std::move(socket)), readable_(readable), writable_(writable),
       capacity_(bufsize ? bufsize : kDefaultBufferSize)
 {
+    if (!buffer_can_exist(capacity_))
+        throw std::bad_alloc();
     if (readable_)
         rbuf_.resize(capacity_ + kLineCopySlack);
     if (writable_)
@@ -236,8 +267,14 @@ int FileStream::close()
         rc = send_buffer(call);
     }
     closed_ = true;
-    socket_->drop_io_ref();
+    let_go();
     return rc ? fail(rc, "close") : 0;
+}
+
+void FileStream::let_go()
+{
+    if (holds_descriptor_.exchange(false))
+        socket_->drop_io_ref();
 }
 
 }  // namespace sk

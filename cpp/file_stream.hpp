@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstring>
 #include <memory>
@@ -47,6 +48,12 @@ public:
     int write(const void *buf, std::size_t len);
     int flush();
     int close();
+    // Gives up the file's hold on the socket's descriptor now, as close()
+    // would, but without touching the buffers: safe while another thread is
+    // inside a call of this file. If the socket was closed and this was its
+    // last file, the descriptor closes and that call wakes (EBADF). close()
+    // later flushes what it can and does not give the hold up twice.
+    void let_go();
 
 private:
     class Call;
@@ -65,6 +72,7 @@ private:
     const bool readable_;
     const bool writable_;
     bool closed_ = false;
+    std::atomic<bool> holds_descriptor_{true};
     const std::size_t capacity_;
     std::vector<char> rbuf_;
     std::size_t rpos_ = 0;

@@ -1,12 +1,15 @@
 #include "cpp/socket.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/ioctl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 #include "cpp/error.hpp"
+#include "cpp/fork_watch.hpp"
 #include "cpp/io.hpp"
 
 namespace sk {
@@ -42,6 +45,16 @@ int set_nonblocking(int fd, bool on)
     return ::ioctl(fd, FIONBIO, &flag) < 0 ? errno : 0;
 }
 
+// The longest a call waits before it looks again at whether its socket was
+// closed, where a close cannot wake it (convention 7: within one second).
+constexpr Nanos kWakeSlice = 250 * 1000 * 1000;
+
+// Whether e means "not done yet" for a call of this kind.
+bool not_yet(int e, bool connecting)
+{
+    return e == EAGAIN || (connecting && (e == EINPROGRESS || e == EALREADY));
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -49,7 +62,7 @@ int set_nonblocking(int fd, bool on)
 
 Socket::Socket(UniqueFd fd, int family, int type, int proto, Nanos mode, double seconds)
     : fd_(fd.release()), family_(family), type_(type), proto_(proto), mode_(mode), seconds_(seconds),
-      armed_{0, 0}
+      armed_{0, 0}, forks_((watch_forks(), fork_count())), children_(child_count())
 {
     start_stamp_clock();
 }
@@ -101,8 +114,10 @@ int Socket::adopt(int fd, std::shared_ptr<Socket> *out)
         owned.release();  // on failure the caller keeps the descriptor
         throw;
     }
-    // Whatever kernel timeouts the descriptor came with are unknown to us.
+    // Whatever kernel timeouts the descriptor came with are unknown to us,
+    // and whoever gave it to us may still hold the open file.
     s->forget_kernel_timeouts();
+    s->mark_shared();
     int rc = ::fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ? errno : 0;
     if (!rc)
         rc = set_nonblocking(fd, mode == kNonBlocking);
@@ -153,15 +168,42 @@ double Socket::default_timeout() { return g_default_seconds.load(); }
 // finishes last closes the descriptor, so no call ever uses a number the
 // kernel has handed out again.
 
-void Socket::finish_close(std::uint32_t seen)
+void Socket::settle(std::uint32_t seen)
 {
-    // Exactly one thread moves the state from "closing, idle" to "done".
-    if (state_.compare_exchange_strong(seen, seen | kDone))
-        ::close(fd_);
+    for (;;) {
+        if (seen & kCountMask)
+            return;  // a call is in flight: the last one out settles
+        std::uint32_t want = seen;
+        if ((seen & (kClosing | kDone)) == kClosing)
+            want |= kDone;
+        if ((seen & (kReleased | kReleaseDone)) == kReleased)
+            want |= kReleaseDone;
+        if (want == seen)
+            return;
+        if (state_.compare_exchange_weak(seen, want)) {
+            if ((want ^ seen) & kDone)
+                ::close(fd_);
+            if ((want ^ seen) & kReleaseDone)
+                release_done_(release_ctx_);  // may destroy *this: nothing after it
+            return;
+        }
+    }
 }
 
 void Socket::release_descriptor()
 {
+    if (children_ != child_count()) {
+        // A forked child: the calls counted in flight are the parent's
+        // threads', which do not exist here, and shutdown() would act on the
+        // socket the parent still uses. A plain close of our descriptor.
+        std::uint32_t seen = state_.load();
+        do {
+            if (seen & kClosing)
+                return;
+        } while (!state_.compare_exchange_weak(seen, seen | kClosing | kDone));
+        ::close(fd_);
+        return;
+    }
     // Count ourselves in flight while deciding, so the descriptor cannot be
     // closed (and its number reused) between the check and the shutdown.
     std::uint32_t seen = state_.load();
@@ -172,6 +214,14 @@ void Socket::release_descriptor()
     if ((seen & kCountMask) != 0)
         ::shutdown(fd_, SHUT_RDWR);
     leave();
+}
+
+void Socket::release_when_idle(void (*done)(void *), void *ctx)
+{
+    close();
+    release_done_ = done;
+    release_ctx_ = ctx;
+    settle(state_.fetch_or(kReleased) | kReleased);
 }
 
 int Socket::closed_or(int rc) const { return (state_.load() & kClosing) ? EBADF : rc; }
@@ -197,10 +247,15 @@ int Socket::detach(int *fd)
 {
     if (user_closed())
         return fail(EBADF, "detach");
+    // In a forked child the counted calls are the parent's (see
+    // release_descriptor), not calls that could touch our descriptor.
+    const bool in_child = children_ != child_count();
     std::uint32_t seen = state_.load();
     do {
         if (seen & kClosing)
             return fail(EBADF, "detach");
+        if ((seen & kCountMask) != 0 && !in_child)
+            return fail(EBUSY, "detach");
     } while (!state_.compare_exchange_weak(seen, seen | kClosing | kDone | kUserClosed));
     // Hand back a plain blocking descriptor, not one with our timeouts armed.
     static constexpr timeval kNoTimeout{0, 0};
@@ -242,13 +297,85 @@ void Socket::forget_kernel_timeouts()
 int Socket::rearm(Direction d, Nanos ns)
 {
     std::atomic<Nanos> &armed = armed_[d];
+    // Another holder of the open file may change the kernel's timeouts at
+    // any time: a shared socket arms before every timed system call and
+    // remembers nothing, and a blocking one leaves them alone (a foreign
+    // timeout's EAGAIN is waited out in retry()).
+    const bool is_shared = shared();
+    if (is_shared) {
+        armed.store(kUnknownArm, std::memory_order_relaxed);
+        if (ns == 0)
+            return 0;
+    }
     const timeval tv = ns > 0 ? to_timeval(ns) : timeval{0, 0};
     if (::setsockopt(fd_, SOL_SOCKET, d == kReceiving ? SO_RCVTIMEO : SO_SNDTIMEO, &tv, sizeof tv) < 0)
         return errno;
-    armed.store(ns, std::memory_order_relaxed);
+    if (!is_shared)
+        armed.store(ns, std::memory_order_relaxed);
     if (ns != 0)
         timeouts_touched_.store(true, std::memory_order_relaxed);
     return 0;
+}
+
+int Socket::wait_ready(Direction d, Nanos ns) const
+{
+    pollfd p{fd_, static_cast<short>(d == kReceiving ? POLLIN : POLLOUT), 0};
+    const Nanos wait = std::min(ns, kWakeSlice);
+    const int ms = static_cast<int>((wait + 999999) / 1000000);
+    return ::poll(&p, 1, ms) < 0 ? errno : 0;
+}
+
+int Socket::retry(Direction d, Budget &budget, int flags, int first_error, Attempt attempt, std::size_t *result,
+                  Kind kind, bool sliced)
+{
+    const bool connecting = kind == Kind::kConnect;
+    int e = first_error;
+    // Bounded: every pass either returns or waits (in poll or in the
+    // kernel) for up to a slice of the budget, and a close ends it.
+    for (;;) {
+        if (e == EINTR) {
+            if (interrupt_requested())
+                return EINTR;
+        } else if (e != 0) {
+            if (!not_yet(e, connecting) || (flags & MSG_DONTWAIT) || budget.mode() == kNonBlocking)
+                return e;
+            // Our own kernel timeout ran out, or another holder's did, or a
+            // slice ended, or someone made the open file non-blocking.
+            if (closing())
+                return EBADF;
+            const Nanos left = budget.timed() ? budget.left() : kWakeSlice;
+            if (left <= 0)
+                return ETIMEDOUT;
+            if (!sliced) {
+                // Wait for readiness first, so a foreign O_NONBLOCK cannot
+                // make this loop spin.
+                const int rc = wait_ready(d, left);
+                if (rc == EINTR && interrupt_requested())
+                    return EINTR;
+                if (rc && rc != EINTR)
+                    return rc;
+                if (closing())
+                    return EBADF;
+            }
+        }
+        Nanos slice = 0;
+        if (budget.timed()) {
+            slice = budget.next_slice();
+            if (slice <= 0)
+                return ETIMEDOUT;
+        }
+        if (sliced && budget.mode() != kNonBlocking)
+            slice = slice ? std::min(slice, kWakeSlice) : kWakeSlice;
+        if (budget.mode() != kNonBlocking)
+            if (const int rc = arm(d, slice))
+                return rc;
+        const long r = attempt();
+        if (r >= 0) {
+            *result = static_cast<std::size_t>(r);
+            return 0;
+        }
+        e = errno;
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -258,13 +385,14 @@ int Socket::send_all(const void *buf, std::size_t len, int flags, std::size_t *n
 {
     const char *p = static_cast<const char *>(buf);
     std::size_t done = 0;
+    const bool sliced = sends_wait_on_peer();
     // At least one send, as Python's sendall(b"") (a UDP socket sends an
     // empty datagram).
     do {
         std::size_t n = 0;
-        const int rc = run_call(
-            budget, flags, [&](Nanos ns) { return arm(kSending, ns); },
-            [&] { return ::send(fd_, p + done, len - done, flags | MSG_NOSIGNAL); }, &n);
+        auto call = [&] { return ::send(fd_, p + done, len - done, flags | MSG_NOSIGNAL); };
+        const int rc = sliced ? retry(kSending, budget, flags, 0, attempt_of(call), &n, Kind::kData, true)
+                              : run(kSending, budget, flags, call, &n);
         if (rc) {
             *nsent = done;
             return rc;
@@ -275,28 +403,26 @@ int Socket::send_all(const void *buf, std::size_t len, int flags, std::size_t *n
     return 0;
 }
 
-int Socket::sendall(const void *buf, std::size_t len, int flags, std::size_t *nsent)
+int Socket::sendall(const void *buf, std::size_t len, int flags, std::size_t *nsent, Budget &budget)
 {
     InFlight use(*this, InFlight::HandleCall{});
     if (!use) {
         *nsent = 0;
         return fail(EBADF, "sendall");
     }
-    Budget budget(mode());
     const int rc = send_all(buf, len, flags, nsent, budget);
     return rc ? fail(closed_or(rc), "sendall") : 0;
 }
 
-int Socket::recvfrom(void *buf, std::size_t len, int flags, std::size_t *nread, HostPort *from)
+int Socket::recvfrom(void *buf, std::size_t len, int flags, std::size_t *nread, HostPort *from, Budget &budget)
 {
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "recvfrom");
-    Budget budget(mode());
     sockaddr_storage ss;
     socklen_t sslen = 0;
-    const int rc = run_call(
-        budget, flags, [&](Nanos ns) { return arm(kReceiving, ns); },
+    const int rc = run(
+        kReceiving, budget, flags,
         [&] {
             sslen = sizeof ss;
             return ::recvfrom(fd_, buf, len, flags, reinterpret_cast<sockaddr *>(&ss), &sslen);
@@ -310,29 +436,30 @@ int Socket::recvfrom(void *buf, std::size_t len, int flags, std::size_t *nread, 
     return 0;
 }
 
-int Socket::sendto(const void *buf, std::size_t len, int flags, const char *host, int port, std::size_t *nsent)
+int Socket::sendto(const void *buf, std::size_t len, int flags, const char *host, int port, std::size_t *nsent,
+                   Budget &budget)
 {
     Endpoint ep;
-    if (const int rc = endpoint_for("sendto", host, port, &ep))
+    if (const int rc = endpoint_for("sendto", host, port, budget, &ep))
         return rc;
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "sendto");
-    Budget budget(mode());
-    const int rc = run_call(
-        budget, flags, [&](Nanos ns) { return arm(kSending, ns); },
-        [&] { return ::sendto(fd_, buf, len, flags | MSG_NOSIGNAL, ep.get(), ep.length); }, nsent);
+    auto call = [&] { return ::sendto(fd_, buf, len, flags | MSG_NOSIGNAL, ep.get(), ep.length); };
+    const int rc = sends_wait_on_peer()
+                       ? retry(kSending, budget, flags, 0, attempt_of(call), nsent, Kind::kData, true)
+                       : run(kSending, budget, flags, call, nsent);
     return rc ? fail_at(closed_or(rc), "sendto", ep) : 0;
 }
 
 // ---------------------------------------------------------------------------
 // Connections
 
-// Parses an address for this socket, recording a failure as the caller
-// wrote the address.
-int Socket::endpoint_for(const char *op, const char *host, int port, Endpoint *ep) const
+// Parses an address for this socket with the call's budget (a name lookup
+// spends it), recording a failure as the caller wrote the address.
+int Socket::endpoint_for(const char *op, const char *host, int port, Budget &budget, Endpoint *ep) const
 {
-    const int rc = parse_endpoint(family_, type_, host, port, ep);
+    const int rc = parse_endpoint(family_, type_, host, port, budget, ep);
     if (rc) {
         char where[kDescriptionCapacity];
         describe_request(family_, host, port, where, sizeof where);
@@ -341,10 +468,10 @@ int Socket::endpoint_for(const char *op, const char *host, int port, Endpoint *e
     return rc;
 }
 
-int Socket::bind(const char *host, int port)
+int Socket::bind(const char *host, int port, Budget &budget)
 {
     Endpoint ep;
-    if (const int rc = endpoint_for("bind", host, port, &ep))
+    if (const int rc = endpoint_for("bind", host, port, budget, &ep))
         return rc;
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
@@ -362,19 +489,18 @@ int Socket::listen(int backlog)
     return 0;
 }
 
-int Socket::accept(std::shared_ptr<Socket> *conn, HostPort *peer)
+int Socket::accept(std::shared_ptr<Socket> *conn, HostPort *peer, Budget &budget)
 {
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "accept");
     const double child_seconds = g_default_seconds.load();
     const Nanos child_mode = mode_of(child_seconds);
-    Budget budget(mode());
     sockaddr_storage ss;
     socklen_t sslen = 0;
     std::size_t fd = 0;
-    const int rc = run_call(
-        budget, 0, [&](Nanos ns) { return arm(kReceiving, ns); },
+    const int rc = run(
+        kReceiving, budget, 0,
         [&] {
             sslen = sizeof ss;
             return ::accept4(fd_, reinterpret_cast<sockaddr *>(&ss), &sslen, creation_flags(child_mode));
@@ -384,39 +510,42 @@ int Socket::accept(std::shared_ptr<Socket> *conn, HostPort *peer)
         return fail(closed_or(rc), "accept");
     UniqueFd owned(static_cast<int>(fd));
     *conn = std::make_shared<Socket>(std::move(owned), family_, type_, proto_, child_mode, child_seconds);
-    if (timeouts_touched_.load(std::memory_order_relaxed))
+    if (timeouts_touched_.load(std::memory_order_relaxed) || shared())
         (*conn)->forget_kernel_timeouts();
     if (peer)
         decode_endpoint(reinterpret_cast<const sockaddr *>(&ss), sslen, peer);
     return 0;
 }
 
-int Socket::connect(const char *host, int port)
+int Socket::connect(const char *host, int port, Budget &budget)
 {
     Endpoint ep;
-    if (const int rc = endpoint_for("connect", host, port, &ep))
+    if (const int rc = endpoint_for("connect", host, port, budget, &ep))
         return rc;
     InFlight use(*this, InFlight::HandleCall{});
     if (!use)
         return fail(EBADF, "connect");
     // A blocking connect waits in the kernel, bounded by SO_SNDTIMEO in
-    // timeout mode; when the time runs out the kernel says EINPROGRESS (TCP)
-    // or EAGAIN (AF_UNIX). After EINTR, connecting again waits for the
-    // connection already under way, or reports EISCONN once it is made.
-    Budget budget(mode());
+    // timeout mode; when that time runs out the kernel says EINPROGRESS
+    // (TCP) or EAGAIN (AF_UNIX), and retry() waits out what is left. Trying
+    // again waits for the connection already under way, or reports EISCONN
+    // once it is made. An AF_UNIX connect waits on the listener's backlog,
+    // where shutdown() does not reach: it waits in slices.
     int attempts = 0;
     std::size_t ignored = 0;
-    int rc = run_call(
-        budget, 0, [&](Nanos ns) { return arm(kSending, ns); },
-        [&] {
-            ++attempts;
-            return ::connect(fd_, ep.get(), ep.length);
-        },
-        &ignored);
+    auto call = [&] {
+        ++attempts;
+        return ::connect(fd_, ep.get(), ep.length);
+    };
+    int rc = family_ == AF_UNIX
+                 ? retry(kSending, budget, 0, 0, attempt_of(call), &ignored, Kind::kConnect, true)
+                 : run(kSending, budget, 0, call, &ignored, Kind::kConnect);
     if (rc == EISCONN && attempts > 1)
         rc = 0;
-    else if (budget.timed() && (rc == EINPROGRESS || rc == EALREADY))
-        rc = ETIMEDOUT;
+    // A close from another thread while connecting: the caller closed this
+    // handle, so the connection made meanwhile is not reported as made.
+    if (!rc && closing())
+        rc = EBADF;
     return rc ? fail_at(closed_or(rc), "connect", ep) : 0;
 }
 

@@ -13,13 +13,14 @@
 
 #include "cpp/address.hpp"
 #include "cpp/error.hpp"
+#include "cpp/fork_watch.hpp"
 #include "cpp/io.hpp"
 #include "cpp/timeout.hpp"
 #include "cpp/unique_fd.hpp"
 
 namespace sk {
 
-class Socket {
+class Socket : public std::enable_shared_from_this<Socket> {
 public:
     // Python's socket(), socket(fileno=), socketpair(). Each new socket takes
     // the default timeout's mode.
@@ -43,17 +44,35 @@ public:
     int fileno() const;
 
     int close();
+    // EBUSY while any call (of the handle or of a file) is in flight: the
+    // descriptor handed back must be one no call of ours will touch again.
     int detach(int *fd);
-    int bind(const char *host, int port);
+
+    // Releases the handle's hold: close(), then done(ctx) runs exactly once,
+    // as soon as no call is in flight (now, or when the last call leaves; it
+    // may destroy this socket, and nothing touches it after done returns).
+    void release_when_idle(void (*done)(void *), void *ctx);
+
+    // Marks the socket as sharing its open file with another holder (adopted
+    // descriptors, dup): its calls then re-arm the kernel timeouts before
+    // every system call instead of trusting what was armed last.
+    void mark_shared() { shared_.store(true, std::memory_order_relaxed); }
+
+    // Every operation that can wait or resolve a name spends the budget its
+    // caller made (the C layer makes one per call from mode(); a composite
+    // call makes one and passes it to each step). Names are resolved from
+    // the same budget.
+    int bind(const char *host, int port, Budget &budget);
     int listen(int backlog);
-    int accept(std::shared_ptr<Socket> *conn, HostPort *peer);
-    int connect(const char *host, int port);
+    int accept(std::shared_ptr<Socket> *conn, HostPort *peer, Budget &budget);
+    int connect(const char *host, int port, Budget &budget);
     int shutdown(int how);
-    int recv(void *buf, std::size_t len, int flags, std::size_t *nread);
-    int send(const void *buf, std::size_t len, int flags, std::size_t *nsent);
-    int sendall(const void *buf, std::size_t len, int flags, std::size_t *nsent);
-    int recvfrom(void *buf, std::size_t len, int flags, std::size_t *nread, HostPort *from);
-    int sendto(const void *buf, std::size_t len, int flags, const char *host, int port, std::size_t *nsent);
+    int recv(void *buf, std::size_t len, int flags, std::size_t *nread, Budget &budget);
+    int send(const void *buf, std::size_t len, int flags, std::size_t *nsent, Budget &budget);
+    int sendall(const void *buf, std::size_t len, int flags, std::size_t *nsent, Budget &budget);
+    int recvfrom(void *buf, std::size_t len, int flags, std::size_t *nread, HostPort *from, Budget &budget);
+    int sendto(const void *buf, std::size_t len, int flags, const char *host, int port, std::size_t *nsent,
+               Budget &budget);
     int getsockname(HostPort *out);
     int getpeername(HostPort *out);
     int setsockopt(int level, int opt, const void *value, socklen_t len);
@@ -96,9 +115,7 @@ public:
     // without recording a message.
     int receive(void *buf, std::size_t len, int flags, std::size_t *nread, Budget &budget)
     {
-        return run_call(
-            budget, flags, [&](Nanos ns) { return arm(kReceiving, ns); },
-            [&] { return ::recv(fd_, buf, len, flags); }, nread);
+        return run(kReceiving, budget, flags, [&] { return ::recv(fd_, buf, len, flags); }, nread);
     }
     int send_all(const void *buf, std::size_t len, int flags, std::size_t *nsent, Budget &budget);
 
@@ -109,14 +126,36 @@ public:
 private:
     enum Direction { kReceiving = 0, kSending = 1 };
 
+    // Which failures of a call mean "not done yet, wait and try again" in
+    // blocking and timeout mode.
+    enum class Kind {
+        kData,     // EAGAIN
+        kConnect,  // EAGAIN, EINPROGRESS, EALREADY
+    };
+
+    // One system call attempt, type-erased for the slow path.
+    struct Attempt {
+        long (*fn)(void *);
+        void *ctx;
+        long operator()() const { return fn(ctx); }
+    };
+    template <class Call>
+    static Attempt attempt_of(Call &call)
+    {
+        return {[](void *c) -> long { return static_cast<long>((*static_cast<Call *>(c))()); }, &call};
+    }
+
     // state_: calls in flight in the low bits, and flags: kUserClosed
     // (close() was called on the handle), kClosing (no new calls; the last
-    // one out closes) and kDone (the descriptor was closed or detached).
-    // One word, so entering a call is one atomic operation.
+    // one out closes), kDone (the descriptor was closed or detached),
+    // kReleased (release_when_idle was called) and kReleaseDone (its
+    // callback ran). One word, so entering a call is one atomic operation.
     static constexpr std::uint32_t kClosing = 1u << 31;
     static constexpr std::uint32_t kDone = 1u << 30;
     static constexpr std::uint32_t kUserClosed = 1u << 29;
-    static constexpr std::uint32_t kCountMask = kUserClosed - 1;
+    static constexpr std::uint32_t kReleased = 1u << 28;
+    static constexpr std::uint32_t kReleaseDone = 1u << 27;
+    static constexpr std::uint32_t kCountMask = kReleaseDone - 1;
 
     // armed_ value meaning "unknown": forces the next call to set it.
     static constexpr Nanos kUnknownArm = -2;
@@ -133,24 +172,69 @@ private:
     void leave()
     {
         const std::uint32_t now = state_.fetch_sub(1) - 1;
-        if ((now & (kClosing | kDone | kCountMask)) == kClosing)
-            finish_close(now);
+        if (__builtin_expect((now & kCountMask) == 0 && (now & (kClosing | kReleased)) != 0, 0))
+            settle(now);
     }
     void release_descriptor();
-    void finish_close(std::uint32_t seen);
+    // With no call in flight: closes a closing descriptor and runs the
+    // release callback, each exactly once whichever thread gets here.
+    void settle(std::uint32_t seen);
+    bool closing() const { return state_.load() & kClosing; }
+
+    // Runs call() (a system call returning >= 0, or -1 with errno) in the
+    // socket's mode with the budget's time armed in the kernel's timeout for
+    // direction d. The common case is one system call; everything after a
+    // failure is retry().
+    template <class Call>
+    [[gnu::always_inline]] int run(Direction d, Budget &budget, int flags, Call &&call, std::size_t *result,
+                                   Kind kind = Kind::kData)
+    {
+        Nanos slice = 0;
+        if (budget.timed()) {
+            slice = budget.next_slice();
+            if (__builtin_expect(slice <= 0, 0))
+                return ETIMEDOUT;
+        }
+        if (budget.mode() != kNonBlocking)
+            if (const int rc = arm(d, slice))
+                return rc;
+        const auto r = call();
+        if (__builtin_expect(r >= 0, 1)) {
+            *result = static_cast<std::size_t>(r);
+            return 0;
+        }
+        return retry(d, budget, flags, errno, attempt_of(call), result, kind);
+    }
+    // After a failed attempt (first_error; 0: none made yet): EINTR per the
+    // interrupt check, "not yet" waited out with the time left, so that
+    // neither another holder's kernel timeout nor a descriptor made
+    // non-blocking elsewhere changes what the caller sees. A `sliced` call
+    // waits in the kernel in slices of at most kWakeSlice and checks for a
+    // close between them: its wait is one that shutdown() cannot wake.
+    int retry(Direction d, Budget &budget, int flags, int first_error, Attempt attempt, std::size_t *result,
+              Kind kind, bool sliced = false);
+    // Waits up to ns (capped at kWakeSlice) for the descriptor to be ready
+    // for direction d; 0 or an error number (EINTR).
+    int wait_ready(Direction d, Nanos ns) const;
+
     // Makes the kernel's timeout for direction d ns (0: none); the common
-    // case, already armed, costs a load and a compare.
+    // case, already armed on a socket nobody else holds, costs two loads and
+    // two compares.
     int arm(Direction d, Nanos ns)
     {
-        return armed_[d].load(std::memory_order_relaxed) == ns ? 0 : rearm(d, ns);
+        return armed_[d].load(std::memory_order_relaxed) == ns && forks_ == fork_count() ? 0 : rearm(d, ns);
     }
     int rearm(Direction d, Nanos ns);
+    bool shared() const { return shared_.load(std::memory_order_relaxed) || forks_ != fork_count(); }
+    // AF_UNIX datagram sends wait on the receiver's queue, where shutdown()
+    // of the sender does not reach.
+    bool sends_wait_on_peer() const { return family_ == AF_UNIX && type_ != SOCK_STREAM; }
     // For a descriptor whose kernel timeouts someone else may have set
     // (adopted, or queued by a listener that had them armed): the next call
     // in each direction sets them again.
     void forget_kernel_timeouts();
     bool user_closed() const { return state_.load() & kUserClosed; }
-    int endpoint_for(const char *op, const char *host, int port, Endpoint *ep) const;
+    int endpoint_for(const char *op, const char *host, int port, Budget &budget, Endpoint *ep) const;
     int query_address(int (*query)(int, sockaddr *, socklen_t *), const char *op, HostPort *out);
 
     const int fd_;
@@ -165,17 +249,24 @@ private:
     // Set once this socket's kernel timeouts were ever non-zero: connections
     // a listener accepts inherit them, so its children must not assume none.
     std::atomic<bool> timeouts_touched_{false};
+    std::atomic<bool> shared_{false};
+    // fork_count() and child_count() when the socket was made: a difference
+    // means another process holds the same open file.
+    const unsigned forks_;
+    const unsigned children_;
+    void (*release_done_)(void *) = nullptr;
+    void *release_ctx_ = nullptr;
 };
 
 // recv and send are the hot path: defined here so that each of the C
 // layer's entry points compiles into one function with no calls but the
 // system call.
-[[gnu::always_inline]] inline int Socket::recv(void *buf, std::size_t len, int flags, std::size_t *nread)
+[[gnu::always_inline]] inline int Socket::recv(void *buf, std::size_t len, int flags, std::size_t *nread,
+                                                Budget &budget)
 {
     InFlight use(*this, InFlight::HandleCall{});
     if (__builtin_expect(!use, 0))
         return fail(EBADF, "recv");
-    Budget budget(mode());
     const int rc = receive(buf, len, flags, nread, budget);
     if (__builtin_expect(rc != 0, 0))
         return fail(closed_or(rc), "recv");
@@ -184,15 +275,16 @@ private:
     return 0;
 }
 
-[[gnu::always_inline]] inline int Socket::send(const void *buf, std::size_t len, int flags, std::size_t *nsent)
+[[gnu::always_inline]] inline int Socket::send(const void *buf, std::size_t len, int flags, std::size_t *nsent,
+                                                Budget &budget)
 {
     InFlight use(*this, InFlight::HandleCall{});
     if (__builtin_expect(!use, 0))
         return fail(EBADF, "send");
-    Budget budget(mode());
-    const int rc = run_call(
-        budget, flags, [&](Nanos ns) { return arm(kSending, ns); },
-        [&] { return ::send(fd_, buf, len, flags | MSG_NOSIGNAL); }, nsent);
+    auto call = [&] { return ::send(fd_, buf, len, flags | MSG_NOSIGNAL); };
+    const int rc = __builtin_expect(sends_wait_on_peer(), 0)
+                       ? retry(kSending, budget, flags, 0, attempt_of(call), nsent, Kind::kData, true)
+                       : run(kSending, budget, flags, call, nsent);
     return rc ? fail(closed_or(rc), "send") : 0;
 }
 

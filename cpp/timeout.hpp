@@ -62,9 +62,12 @@ Nanos stamp_to_monotonic(Stamp s);
 timeval to_timeval(Nanos ns);
 
 
-// The time one call may spend. In timeout mode the first system call of the
-// call gets the whole timeout (so an armed kernel timeout of that value needs
-// no re-arming) and each later one only what is left.
+// The time one call may spend, made by whoever starts the call (the C layer
+// from the socket's mode, or a composite call once for all its steps) and
+// passed down to every step. In timeout mode the first system call gets the
+// whole timeout (so an armed kernel timeout of that value needs no
+// re-arming) and everything after it, or after time spent elsewhere (a name
+// lookup), only what is left.
 class Budget {
 public:
     explicit Budget(Nanos mode) : mode_(mode), start_(mode > 0 ? stamp_now() : 0) {}
@@ -79,9 +82,25 @@ public:
             started_ = true;
             return mode_;
         }
+        return left();
+    }
+
+    // What is left of a timed budget (<= 0: none).
+    Nanos left()
+    {
         if (end_ == kUnknownEnd)
             end_ = deadline(start_, mode_);
         return end_ - monotonic_now();
+    }
+
+    // Time went by outside the call's system calls (a name lookup): from now
+    // on every slice is what is left.
+    void spent_elsewhere() { started_ = true; }
+
+    // A timed budget that time spent elsewhere used up.
+    bool exhausted()
+    {
+        return timed() && started_ && left() <= 0;
     }
 
 private:

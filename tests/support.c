@@ -100,6 +100,53 @@ int sk_test_fd_is_open(int fd)
     return fcntl(fd, F_GETFD) >= 0 || errno != EBADF;
 }
 
+int sk_test_wait_in_syscall(int tid, long nr, double bound)
+{
+    char path[64], text[64];
+    double end = sk_test_now() + bound;
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", tid);
+    while (sk_test_now() < end) {
+        FILE *f = fopen(path, "r");
+        long seen = -1;
+        if (f) {
+            if (fgets(text, sizeof text, f) && text[0] >= '0' && text[0] <= '9')
+                seen = strtol(text, NULL, 10);
+            fclose(f);
+        }
+        if (seen == nr)
+            return 1;
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+void sk_test_record_tid(int *slot)
+{
+    __atomic_store_n(slot, (int)gettid(), __ATOMIC_SEQ_CST);
+}
+
+pthread_t sk_test_start_in_syscall(void *(*fn)(void *), void *arg, int *tid, long nr)
+{
+    pthread_t t;
+    __atomic_store_n(tid, 0, __ATOMIC_SEQ_CST);
+    assert_int_equal(pthread_create(&t, NULL, fn, arg), 0);
+    for (int i = 0; i < 100000 && !__atomic_load_n(tid, __ATOMIC_SEQ_CST); i++)
+        sk_test_sleep_ms(0);
+    if (!sk_test_wait_in_syscall(__atomic_load_n(tid, __ATOMIC_SEQ_CST), nr, SANITY_BOUND))
+        fail_msg("the call never blocked in system call %ld", nr);
+    return t;
+}
+
+void sk_test_join_bounded(pthread_t t, const char *what)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += (time_t)SANITY_BOUND;
+    if (pthread_timedjoin_np(t, NULL, &until) != 0)
+        fail_msg("%s", what);
+}
+
 void sk_test_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};

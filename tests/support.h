@@ -3,6 +3,7 @@
 #define SK_TEST_SUPPORT_H
 
 #include <errno.h> /* SK_TIMES_OUT */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -148,6 +149,25 @@ int sk_test_interrupt_check(void *ctx);
 
 /* How often c ran, read safely while other threads may still run it. */
 int sk_test_check_calls(sk_test_check *c);
+
+/* Waits (up to bound seconds) until thread tid of this process sleeps in
+ * system call nr (SYS_recvfrom, ...), as /proc reports it: then a call
+ * made through socketkit is certainly inside the library. Returns whether
+ * it got there. */
+int sk_test_wait_in_syscall(int tid, long nr, double bound);
+
+/* The calling thread's id, stored where sk_test_start_in_syscall looks for
+ * it: the first thing a thread started that way does. */
+void sk_test_record_tid(int *slot);
+
+/* Starts fn(arg) in a thread (fn calls sk_test_record_tid(tid) first) and
+ * returns once that thread sleeps in system call nr; fails the test if it
+ * never gets there. */
+pthread_t sk_test_start_in_syscall(void *(*fn)(void *), void *arg, int *tid, long nr);
+
+/* Joins t, failing the test with `what` instead of hanging if the thread
+ * has not finished within SANITY_BOUND. */
+void sk_test_join_bounded(pthread_t t, const char *what);
 
 /* Gives SIGPIPE its default, fatal disposition and unblocks it, whatever
  * the parent left: a suite checking that the library never raises SIGPIPE

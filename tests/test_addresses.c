@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 static sk_addr name_of(const sk_socket *s)
@@ -166,6 +167,32 @@ static void test_ports_out_of_range(void **state)
     sk_socket_free(s);
 }
 
+/* Brackets hold an IPv6 literal: on an AF_INET6 socket neither the empty
+ * brackets (not the any address) nor a dotted IPv4 address (not its mapped
+ * form) nor a name is accepted inside them. */
+static void test_brackets_hold_only_ipv6_literals(void **state)
+{
+    (void)state;
+    static const char *bad[] = {"[]", "[127.0.0.1]", "[localhost]", "[%lo]", "[::1]x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        sk_socket *s = sk_test_socket(SK_AF_INET6, SK_SOCK_STREAM);
+        int rc = sk_bind(s, bad[i], 0);
+        if (rc != EINVAL)
+            fail_msg("bind(\"%s\") on AF_INET6 gave %d (%s), expected EINVAL", bad[i], rc,
+                     sk_errname(rc));
+        rc = sk_connect(s, bad[i], 80);
+        if (rc != EINVAL)
+            fail_msg("connect(\"%s\") on AF_INET6 gave %d (%s), expected EINVAL", bad[i], rc,
+                     sk_errname(rc));
+        assert_still_unbound_and_usable(s);
+        sk_socket_free(s);
+    }
+    /* The literal itself is still fine in brackets. */
+    sk_socket *s = sk_test_socket(SK_AF_INET6, SK_SOCK_STREAM);
+    SK_OK(sk_bind(s, "[::1]", 0));
+    sk_socket_free(s);
+}
+
 static void test_malformed_hosts(void **state)
 {
     (void)state;
@@ -246,6 +273,77 @@ static void test_unresolvable_name(void **state)
         "connect_ex differs from connect", "socket not usable afterwards",
         "bind on AF_INET6: not SK_EAI_*", "sendto: not SK_EAI_*, nsent touched or host not named"};
     sk_test_run_child_steps(unresolvable_in_netns, "unresolvable name", steps,
+                            sizeof steps / sizeof steps[0]);
+}
+
+/* Runs in a child inside fresh network and mount namespaces whose resolver
+ * is a socket on 127.0.0.1:53 that never answers, so a name takes the
+ * resolver's whole timeout (about 2 s) to fail. In timeout mode the lookup
+ * spends the call's budget: a call whose timeout (0.3 s) the lookup used up
+ * fails with ETIMEDOUT, not with the resolver's SK_EAI_* answer. In
+ * blocking mode names resolve as before. Returns 0, a failed step, or 100
+ * (no namespaces). */
+static int slow_name_in_netns(void)
+{
+    if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0)
+        return 100;
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0)
+        return 100;
+    if (system("ip link set lo up") != 0)
+        return 100;
+    char conf[] = "/tmp/sk-resolv-XXXXXX";
+    int cfd = mkstemp(conf);
+    if (cfd < 0)
+        return 100;
+    static const char text[] = "nameserver 127.0.0.1\noptions timeout:2 attempts:1\n";
+    if (write(cfd, text, sizeof text - 1) != (ssize_t)(sizeof text - 1))
+        return 100;
+    close(cfd);
+    int bound = mount(conf, "/etc/resolv.conf", NULL, MS_BIND, NULL);
+    unlink(conf);
+    if (bound != 0)
+        return 100;
+    /* The silent name server: queries arrive and are never answered. */
+    sk_socket *dns = NULL;
+    if (sk_socket_new(SK_AF_INET, SK_SOCK_DGRAM, 0, &dns) || sk_bind(dns, "127.0.0.1", 53))
+        return 100;
+    const char *host = "slow-name.test";
+    sk_socket *s = NULL, *u = NULL;
+    size_t n = 0;
+    if (sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &s) || sk_socket_new(SK_AF_INET, SK_SOCK_DGRAM, 0, &u))
+        return 1;
+    if (sk_settimeout(s, 0.3) || sk_settimeout(u, 0.3))
+        return 1;
+    if (sk_connect(s, host, 80) != ETIMEDOUT || !strstr(sk_last_error(), host))
+        return 2;
+    if (sk_connect_ex(s, host, 80) != ETIMEDOUT)
+        return 3;
+    if (sk_bind(s, host, 0) != ETIMEDOUT)
+        return 4;
+    if (sk_sendto(u, "x", 1, 0, host, 9, &n) != ETIMEDOUT)
+        return 5;
+    /* Numeric hosts spend nothing on names: the socket still works. */
+    if (sk_bind(s, "127.0.0.1", 0))
+        return 6;
+    if (sk_settimeout(u, SK_TIMEOUT_NONE))
+        return 1;
+    int rc = sk_sendto(u, "x", 1, 0, host, 9, &n);
+    if (rc <= SK_ERR_BASE || rc > SK_EAI_OVERFLOW)
+        return 7;
+    sk_socket_free(u);
+    sk_socket_free(s);
+    sk_socket_free(dns);
+    return 0;
+}
+
+static void test_slow_name_spends_the_timeout(void **state)
+{
+    (void)state;
+    static const char *steps[] = {
+        "ok", "socket", "connect: not ETIMEDOUT or host not named", "connect_ex: not ETIMEDOUT",
+        "bind: not ETIMEDOUT", "sendto: not ETIMEDOUT", "socket not usable afterwards",
+        "blocking sendto: not SK_EAI_*"};
+    sk_test_run_child_steps(slow_name_in_netns, "slow name in timeout mode", steps,
                             sizeof steps / sizeof steps[0]);
 }
 
@@ -440,7 +538,9 @@ int main(void)
         cmocka_unit_test(test_names_resolve),
         cmocka_unit_test(test_ports_out_of_range),
         cmocka_unit_test(test_malformed_hosts),
+        cmocka_unit_test(test_brackets_hold_only_ipv6_literals),
         cmocka_unit_test(test_unresolvable_name),
+        cmocka_unit_test(test_slow_name_spends_the_timeout),
         cmocka_unit_test(test_overlong_host_name),
         cmocka_unit_test(test_ipv6_scope_suffix_on_loopback),
         cmocka_unit_test(test_ipv6_link_local_scope),

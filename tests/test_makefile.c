@@ -94,6 +94,51 @@ static void test_modes(void **state)
     sk_socket_free(b);
 }
 
+/* Buffer sizes at the edge of size_t and ptrdiff_t never wrap: each is
+ * ENOMEM with *out untouched and the socket unharmed, and the smallest
+ * buffer (1 byte) still reads lines longer than itself. Run under ASan: a
+ * wrapped size would let the first readline write past the buffer. */
+static void test_huge_buffer_sizes_are_refused(void **state)
+{
+    sk_socket *a, *b;
+    sk_file *f;
+    sk_file *const sentinel = (sk_file *)&f;
+    char line[16];
+    size_t n;
+    (void)state;
+    unix_pair(&a, &b);
+    const size_t edges[] = {SIZE_MAX, SIZE_MAX - 1, SIZE_MAX - 10, SIZE_MAX - 14, SIZE_MAX - 15,
+                            SIZE_MAX - 16, SIZE_MAX / 2 + 1, (size_t)PTRDIFF_MAX + 1,
+                            (size_t)PTRDIFF_MAX, (size_t)PTRDIFF_MAX - 14,
+                            (size_t)PTRDIFF_MAX - 15, (size_t)PTRDIFF_MAX - 16};
+    static const char *modes[] = {"r", "w", "rw"};
+    for (size_t m = 0; m < 3; m++)
+        for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) {
+            f = sentinel;
+            int rc = sk_makefile(a, modes[m], edges[i], &f);
+            if (rc != ENOMEM)
+                fail_msg("makefile(\"%s\", %zu) gave %s, expected ENOMEM", modes[m], edges[i],
+                         sk_errname(rc));
+            assert_ptr_equal(f, sentinel);
+        }
+    for (size_t i = 0; i <= 20; i++) {
+        f = sentinel;
+        assert_int_equal(sk_makefile(a, "rw", SIZE_MAX - i, &f), ENOMEM);
+        assert_ptr_equal(f, sentinel);
+    }
+    SK_OK(sk_makefile(a, "rw", 1, &f));
+    SK_OK(sk_sendall(b, "longer line\n", 12, 0, NULL));
+    SK_READLINE_IS(f, line, sizeof line, &n, "longer line\n");
+    SK_OK(sk_file_write(f, "xy", 2));
+    SK_OK(sk_file_flush(f));
+    peer_expect(b, "xy", 2);
+    sk_file_free(f);
+    SK_OK(sk_sendall(a, "ok", 2, 0, NULL));
+    peer_expect(b, "ok", 2);
+    sk_socket_free(a);
+    sk_socket_free(b);
+}
+
 static void test_direction_is_enforced(void **state)
 {
     sk_socket *a, *b;
@@ -864,6 +909,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_modes),
+        cmocka_unit_test(test_huge_buffer_sizes_are_refused),
         cmocka_unit_test(test_direction_is_enforced),
         cmocka_unit_test(test_read_n),
         cmocka_unit_test(test_readline),

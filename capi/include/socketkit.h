@@ -50,7 +50,10 @@
  *     (its calls then return EBADF; sk_close again returns 0);
  *     sk_socket_free closes if needed and releases the handle (NULL is a
  *     no-op). The same two steps hold for sk_file (sk_file_close,
- *     sk_file_free).
+ *     sk_file_free). A handle stays valid while a call is inside it:
+ *     sk_socket_free or sk_file_free from another thread wakes that call as
+ *     a close does, and the memory goes when the last call has left. A
+ *     descriptor handed back by sk_detach is never touched by a call again.
  *
  * Modes, as in Python: a socket is in blocking mode (SK_TIMEOUT_NONE, the
  * initial default), in timeout mode (a timeout > 0: each call waits at most
@@ -60,15 +63,31 @@
  *
  * Timeouts are in seconds (double) on the monotonic clock. A timeout is the
  * budget of one call: sk_sendall, sk_file_read and sk_file_readline spend one
- * budget across all their system calls. Every finite timeout that
- * sk_settimeout accepts is honoured as given (no silent "forever").
+ * budget across all their system calls, and a call that takes a host name
+ * (sk_connect, sk_connect_ex, sk_bind, sk_sendto) spends the same budget on
+ * resolving it: in timeout mode a lookup that uses up the timeout makes the
+ * call fail with ETIMEDOUT. Every finite timeout that sk_settimeout accepts
+ * is honoured as given (no silent "forever").
+ *
+ * Shared sockets. The kernel's timeouts (SO_RCVTIMEO/SO_SNDTIMEO) and
+ * O_NONBLOCK belong to the open file, which other holders may share: a
+ * socket made by sk_socket_from_fd, and every socket that existed when the
+ * process forked (in the parent and in the child), is "shared". A blocking
+ * call never fails because another holder set a kernel timeout or
+ * O_NONBLOCK: it waits on (poll) and tries again. A timed call on a shared
+ * socket sets the kernel's timeout before every system call (one setsockopt
+ * more per call) instead of trusting what it armed last, so it never waits
+ * past its own deadline; an unshared socket keeps to one system call per
+ * call. A descriptor the caller dup()s itself and wraps again with
+ * sk_socket_from_fd makes only the new handle shared.
  *
  * Addresses are passed as (const char *host, int port). For AF_INET and
  * AF_INET6 the host may be a numeric address, a name (resolved with
  * getaddrinfo for the socket's family; the first result is used), "" or NULL
  * (the any-address, for bind), or "<broadcast>" (AF_INET only). An IPv6 host
  * may carry a "%scope" suffix (interface name or number) and may be written
- * in brackets ("[::1]"). On an AF_INET6 socket a dotted IPv4 address is used
+ * in brackets ("[::1]"); brackets hold an IPv6 literal only, so "[]" and
+ * "[127.0.0.1]" are EINVAL. On an AF_INET6 socket a dotted IPv4 address is used
  * as its IPv4-mapped form (::ffff:a.b.c.d). The port must be 0..65535. For
  * AF_UNIX the host is the path ("@name": the Linux abstract namespace, bound
  * with its exact length; "" binds to an automatically chosen abstract name)
@@ -205,7 +224,8 @@ SK_API int sk_socket_new(int family, int type, int proto, sk_socket **out);
 /** Wraps an existing socket descriptor, Python's socket(fileno=fd). Family,
  *  type and protocol are read from the descriptor. On success the socket owns
  *  fd (sk_close closes it); it is made close-on-exec and put in the default
- *  timeout's mode. On failure the caller still owns fd, which is untouched.
+ *  timeout's mode, and it is a shared socket (see "Shared sockets" above:
+ *  whoever gave fd may hold the same open file). On failure the caller still owns fd, which is untouched.
  *  Errors: EINVAL (out is NULL or fd negative), EBADF (fd not open),
  *  ENOTSOCK (fd is not a socket), ENOMEM. */
 SK_API int sk_socket_from_fd(int fd, sk_socket **out);
@@ -220,7 +240,11 @@ SK_API int sk_socketpair(int family, int type, int proto,
 
 /** Closes the socket if it is still open and releases the handle. Files made
  *  by sk_makefile keep working; the descriptor closes with the last of them.
- *  NULL is a no-op. The handle must not be used afterwards. */
+ *  NULL is a no-op. The handle must not be used afterwards. If another
+ *  thread is inside a call on this socket, that call wakes as for sk_close
+ *  (EBADF, or a 0-byte read) and the handle's memory is released when the
+ *  last such call has left (convention 8); a call must not start on the
+ *  handle once sk_socket_free has been called. */
 SK_API void sk_socket_free(sk_socket *s);
 
 /** Closes the socket, Python's close(). The handle stays valid: its calls
@@ -232,14 +256,28 @@ SK_API void sk_socket_free(sk_socket *s);
  *  If files made by sk_makefile are open, the descriptor stays open until
  *  the last of them closes (Python's rule): calls already blocked on it are
  *  not woken then, and closing the last file wakes them instead.
+ *  Waits the kernel's shutdown does not reach (an AF_UNIX connect to a
+ *  listener with a full backlog, an AF_UNIX datagram send to a full queue)
+ *  are made in slices of at most 250 ms, so they too return EBADF within a
+ *  second (convention 7); a connect woken so never reports success.
+ *  In a process forked from the one that made the socket, sk_close is a
+ *  plain close of this process's descriptor: the socket is never shut down
+ *  under the other process, even if a call was in flight when it forked
+ *  (the calls counted then are the parent's); a call another thread of the
+ *  child has in flight on the same handle is then not woken.
  *  Errors: EINVAL (s is NULL). */
 SK_API int sk_close(sk_socket *s);
 
 /** Hands the descriptor to the caller and marks the socket closed without
  *  closing the descriptor, Python's detach(). Files made by sk_makefile stop
  *  working (EBADF). In timeout mode the kernel timeouts socketkit armed
- *  are cleared, so the descriptor is plain blocking.
- *  Errors: EINVAL (s or fd NULL), EBADF (already closed). */
+ *  are cleared, so the descriptor is plain blocking. While any call is in
+ *  flight on the socket (from another thread, or a file's), the descriptor
+ *  is not handed out: the call fails with EBUSY and changes nothing, so no
+ *  call ever acts on a descriptor after sk_detach returned it (convention
+ *  8). In a forked child the calls counted in the parent do not count.
+ *  Errors: EINVAL (s or fd NULL), EBADF (already closed), EBUSY (a call is
+ *  in flight). */
 SK_API int sk_detach(sk_socket *s, int *fd);
 
 /* ------------------------------------------------------------------------ */
@@ -266,7 +304,8 @@ SK_API int sk_fileno(const sk_socket *s);
  *  Errors: EINVAL (s NULL, port out of range, malformed host, AF_UNIX host
  *  NULL), ENAMETOOLONG (AF_UNIX path too long), EAFNOSUPPORT (family has no
  *  addresses), EBADF (closed), EADDRINUSE, EADDRNOTAVAIL, EACCES,
- *  SK_EAI_* (name did not resolve). */
+ *  ETIMEDOUT (timeout mode: resolving the name used up the timeout;
+ *  convention 2), SK_EAI_* (name did not resolve). */
 SK_API int sk_bind(sk_socket *s, const char *host, int port);
 
 /** Marks the socket as listening, Python's listen(backlog); a negative
@@ -286,7 +325,8 @@ SK_API int sk_listen(sk_socket *s, int backlog);
 SK_API int sk_accept(sk_socket *s, sk_socket **conn, sk_addr *peer);
 
 /** Connects the socket, Python's connect((host, port)). In timeout mode the
- *  whole connect is bounded by the timeout; in non-blocking mode the call
+ *  whole connect, resolving a host name included, is bounded by the
+ *  timeout; in non-blocking mode the call
  *  returns EINPROGRESS and completion is seen as writability of
  *  sk_fileno plus SO_ERROR (an AF_UNIX connect to a listener whose backlog
  *  is full returns EAGAIN instead, as the kernel says).
@@ -342,7 +382,9 @@ SK_API int sk_sendall(sk_socket *s, const void *buf, size_t len, int flags,
 SK_API int sk_recvfrom(sk_socket *s, void *buf, size_t len, int flags,
                        size_t *nread, sk_addr *from);
 
-/** Sends to an address, Python's sendto(data, flags, (host, port)).
+/** Sends to an address, Python's sendto(data, flags, (host, port)). In
+ *  timeout mode resolving a host name spends the same timeout (ETIMEDOUT
+ *  when it uses it up).
  *  Errors: as sk_send, and those of the address (EINVAL, ENAMETOOLONG,
  *  EAFNOSUPPORT, SK_EAI_*), EACCES (broadcast without SO_BROADCAST),
  *  EISCONN. */
@@ -405,7 +447,8 @@ SK_API int sk_constant(const char *name, int *value);
  *  mode keeps the descriptor blocking (O_NONBLOCK only in non-blocking
  *  mode) and lets the kernel's SO_RCVTIMEO/SO_SNDTIMEO carry the time left,
  *  so one call is one system call; code that polls sk_fileno itself sees
- *  that.
+ *  that. On a shared socket (see "Shared sockets" above) a timed call sets
+ *  the kernel's timeout before each system call.
  *  Errors: EINVAL (s NULL, NaN, negative other than SK_TIMEOUT_NONE), ERANGE
  *  (infinite, or above about 292 years), EBADF (closed). */
 SK_API int sk_settimeout(sk_socket *s, double seconds);
@@ -446,7 +489,10 @@ SK_API double sk_getdefaulttimeout(void);
  *  unlike Python's, a file stays usable after a timeout and loses nothing.
  *  On success *out owns the file; release it with sk_file_free.
  *  Errors: EINVAL (s, mode or out NULL; mode not one of the above, e.g.
- *  "x", "a", "rt"), EBADF (closed), ENOMEM. */
+ *  "x", "a", "rt"), EBADF (closed), ENOMEM (also when bufsize is more than
+ *  the machine's memory and swap could hold: sizes near SIZE_MAX or
+ *  PTRDIFF_MAX are refused before anything is allocated, never wrapped;
+ *  convention 4). */
 SK_API int sk_makefile(sk_socket *s, const char *mode, size_t bufsize,
                        sk_file **out);
 
@@ -486,7 +532,11 @@ SK_API int sk_file_flush(sk_file *f);
 SK_API int sk_file_close(sk_file *f);
 
 /** Closes the file if needed (unsent bytes are flushed if possible) and
- *  releases the handle. NULL is a no-op. */
+ *  releases the handle. NULL is a no-op. If another thread is inside a call
+ *  on this file, the file gives up its hold on the descriptor at once (as
+ *  sk_file_close would: if the socket was closed and this was its last
+ *  file, the descriptor closes and that call returns EBADF), and the
+ *  flush and the memory wait until the call has left (convention 8). */
 SK_API void sk_file_free(sk_file *f);
 
 /* ------------------------------------------------------------------------ */
