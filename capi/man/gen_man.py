@@ -353,8 +353,13 @@ def overview_page(opening, sections, docs, macros, roff, date, version):
             num, body = rest.pop(0).split(" ", 1)
             out += [".TP 4", num, roff.text(body)]
     for p in rest:
-        word = re.match(r"^(\w+)", p).group(1).upper()
-        out += [".SH " + word, roff.text(p)]
+        # A paragraph that opens with a short title ("Shared sockets.") is
+        # headed by it; otherwise by its first word ("Timeouts are ...").
+        title = re.match(r"^([A-Z][\w ]{0,40}?)\. (.*)$", p)
+        if title and len(title.group(1).split()) <= 3:
+            out += [".SH " + title.group(1).upper(), roff.text(title.group(2))]
+        else:
+            out += [".SH " + re.match(r"^(\w+)", p).group(1).upper(), roff.text(p)]
     errs = [(n, v, note) for n, v, note in macros if note and re.match(r"^\d+$", v)]
     if errs:
         out += [".SH ERROR CODES",
