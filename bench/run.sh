@@ -121,6 +121,10 @@ for lang in lua ruby; do
   fi
 done
 
+# The echo-server benchmark (the poller against raw epoll and each
+# language's incumbent); it prints its own tables and ratio lines.
+run bash "$root/bench/poller/run.sh" "$build"
+
 echo
 echo "================ summary (socketkit / raw; medians; full output in $results)"
 grep '^ratio ' "$results" | sed 's/^ratio /  /'

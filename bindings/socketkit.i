@@ -44,6 +44,7 @@ typedef int skb_flag;
 
 %{
 #define skb_file sk_file
+#define skb_poller sk_poller
 
 /* Attribute getters SWIG calls for s.family / s.type / s.proto. */
 #define sk_socket_family_get(s) sk_family(s)
@@ -132,6 +133,9 @@ static skb_status skb_file_common(sk_file *f, int code, skb_size n,
 
 %rename(Socket) sk_socket;
 %rename(SocketFile) skb_file;
+%rename(Poller) skb_poller;
+%nodefaultctor skb_poller;
+%nodefaultdtor skb_poller;
 %nodefaultctor sk_socket;
 %nodefaultdtor sk_socket;
 %nodefaultctor skb_file;
@@ -142,6 +146,7 @@ static skb_status skb_file_common(sk_file *f, int code, skb_size n,
  * are named <struct>_<method>, and sk_file_read is the library's. */
 struct sk_socket {};
 struct skb_file {};
+struct skb_poller {};
 
 
 /* ------------------------------------------------------------------------ */
@@ -338,6 +343,39 @@ const char *skb_version(void);
         int err2 = sk_file_close($self);
         return err == EBADF ? err2 : err ? err : err2;
     }
+
+    /* Bytes the file holds that a poller cannot see. */
+    skb_status buffered(size_t *SIZE_OUT) { return sk_file_buffered($self, SIZE_OUT); }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Poller: add/modify/remove/wait keep the language's objects (the socket,
+ * the data value) alive and hand the same ones back, so each language
+ * writes them (lua/, ruby/ tails); here only what is common.              */
+
+%{
+/* One wait in the language's blocking-call way (Ruby: without the GVL). */
+static int skb_poller_wait_common(sk_poller *p, sk_event *events, size_t max,
+                                  double timeout, size_t *n)
+{
+    skb_op op;
+    int err;
+    memset(&op, 0, sizeof op);
+    op.code = SKB_PWAIT;
+    op.poller = p;
+    op.events = events;
+    op.max = max;
+    op.timeout = timeout;
+    if (timeout > 0)
+        op.deadline = skb_monotonic() + timeout;
+    err = skb_perform(&op);
+    *n = err ? 0 : op.done;
+    return err;
+}
+%}
+
+%extend skb_poller {
+    skb_status wakeup() { return sk_poller_wakeup($self); }
 }
 
 #if defined(SWIGLUA)

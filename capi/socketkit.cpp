@@ -20,6 +20,7 @@
 #include "cpp/error.hpp"
 #include "cpp/file_stream.hpp"
 #include "cpp/io.hpp"
+#include "cpp/poller.hpp"
 #include "cpp/socket.hpp"
 
 // The header spells the platform's constants as numbers, so that FFI callers
@@ -36,9 +37,17 @@
     X(EAI_FAMILY) X(EAI_SOCKTYPE) X(EAI_SERVICE) X(EAI_ADDRFAMILY) X(EAI_MEMORY) X(EAI_SYSTEM)     \
     X(EAI_OVERFLOW) X(ADDR_HOSTLEN) X(VERSION_MAJOR) X(VERSION_MINOR) X(VERSION_PATCH)
 
+// Event bits: unsigned in the header, given by sk_constant as the same bit
+// pattern in an int (SK_POLLET is bit 31).
+#define SK_POLL_CONSTANTS(X) X(POLLIN, EPOLLIN) X(POLLOUT, EPOLLOUT) X(POLLERR, EPOLLERR) X(POLLHUP, EPOLLHUP) X(POLLET, EPOLLET)
+
 #define SK_CHECK_PLATFORM(name) static_assert(SK_##name == (name), "SK_" #name " differs from the platform");
 SK_PLATFORM_CONSTANTS(SK_CHECK_PLATFORM)
 #undef SK_CHECK_PLATFORM
+#define SK_CHECK_POLL(name, platform)                                                              \
+    static_assert(SK_##name == static_cast<unsigned>(platform), "SK_" #name " differs from the platform");
+SK_POLL_CONSTANTS(SK_CHECK_POLL)
+#undef SK_CHECK_POLL
 
 static_assert(sizeof(sk_addr{}.host) == sk::kHostCapacity, "sk_addr.host and HostPort.host must match");
 
@@ -57,10 +66,16 @@ struct sk_file {
     sk::FileStream impl;  // in the handle: one pointer less per readline
 };
 
+struct sk_poller {
+    std::uint32_t tag;
+    std::unique_ptr<sk::Poller> impl;
+};
+
 namespace {
 
 constexpr std::uint32_t kSocketTag = 0x534b534fu;  // "SKSO"
 constexpr std::uint32_t kFileTag = 0x534b4649u;    // "SKFI"
+constexpr std::uint32_t kPollerTag = 0x534b504fu;  // "SKPO"
 constexpr std::uint32_t kFreedTag = 0xdeadd00du;
 
 struct Constant {
@@ -69,7 +84,10 @@ struct Constant {
 };
 
 #define SK_CONSTANT_ENTRY(name) {#name, SK_##name},
-constexpr Constant kConstants[] = {SK_PLATFORM_CONSTANTS(SK_CONSTANT_ENTRY) SK_LIBRARY_CONSTANTS(SK_CONSTANT_ENTRY)};
+#define SK_POLL_ENTRY(name, platform) {#name, static_cast<int>(SK_##name)},
+constexpr Constant kConstants[] = {SK_PLATFORM_CONSTANTS(SK_CONSTANT_ENTRY) SK_LIBRARY_CONSTANTS(SK_CONSTANT_ENTRY)
+                                       SK_POLL_CONSTANTS(SK_POLL_ENTRY)};
+#undef SK_POLL_ENTRY
 #undef SK_CONSTANT_ENTRY
 
 sk::Socket *socket_of(const sk_socket *s)
@@ -108,6 +126,10 @@ private:
     sk_file *f_;
     bool ok_;
 };
+
+const sk::FileStream *file_of(const sk_file *f) { return f && f->tag == kFileTag ? &f->impl : nullptr; }
+
+sk::Poller *poller_of(sk_poller *p) { return p && p->tag == kPollerTag ? p->impl.get() : nullptr; }
 
 // Runs body and turns any C++ exception into an error number, so none
 // reaches a C caller.
@@ -575,6 +597,101 @@ void sk_file_free(sk_file *f)
     if ((before & ~kFileFreed) != 0)
         f->impl.let_go();  // a call is in flight: the hold on the descriptor goes now
     leave_file(f);
+}
+
+int sk_file_buffered(const sk_file *f, size_t *n)
+{
+    const sk::FileStream *impl = file_of(f);
+    if (!impl || !n)
+        return invalid("buffered");
+    return impl->buffered_bytes(n);
+}
+
+// --- the poller ----------------------------------------------------------------
+
+int sk_poller_new(sk_poller **out)
+{
+    if (!out)
+        return invalid("poller_new");
+    return guarded("poller_new", [&] {
+        std::unique_ptr<sk::Poller> impl;
+        if (const int rc = sk::Poller::create(&impl))
+            return rc;
+        *out = new sk_poller{kPollerTag, std::move(impl)};
+        return 0;
+    });
+}
+
+void sk_poller_free(sk_poller *p)
+{
+    if (!poller_of(p))
+        return;
+    p->tag = kFreedTag;
+    delete p;
+}
+
+int sk_poller_add(sk_poller *p, sk_socket *s, unsigned events, void *udata)
+{
+    sk::Poller *impl = poller_of(p);
+    sk::Socket *sock = socket_of(s);
+    if (!impl || !sock)
+        return invalid("poller_add");
+    return guarded("poller_add", [&] { return impl->add(*sock, s, events, udata); });
+}
+
+int sk_poller_add_fd(sk_poller *p, int fd, unsigned events, void *udata)
+{
+    sk::Poller *impl = poller_of(p);
+    if (!impl)
+        return invalid("poller_add_fd");
+    return guarded("poller_add_fd", [&] { return impl->add_fd(fd, events, udata); });
+}
+
+int sk_poller_modify(sk_poller *p, sk_socket *s, unsigned events, void *udata)
+{
+    sk::Poller *impl = poller_of(p);
+    sk::Socket *sock = socket_of(s);
+    if (!impl || !sock)
+        return invalid("poller_modify");
+    return impl->modify(*sock, events, udata);
+}
+
+int sk_poller_modify_fd(sk_poller *p, int fd, unsigned events, void *udata)
+{
+    sk::Poller *impl = poller_of(p);
+    return impl ? impl->modify_fd(fd, events, udata) : invalid("poller_modify_fd");
+}
+
+int sk_poller_remove(sk_poller *p, sk_socket *s)
+{
+    sk::Poller *impl = poller_of(p);
+    sk::Socket *sock = socket_of(s);
+    if (!impl || !sock)
+        return invalid("poller_remove");
+    return impl->remove(*sock);
+}
+
+int sk_poller_remove_fd(sk_poller *p, int fd)
+{
+    sk::Poller *impl = poller_of(p);
+    return impl ? impl->remove_fd(fd) : invalid("poller_remove_fd");
+}
+
+int sk_poller_wait(sk_poller *p, sk_event *events, size_t max, double timeout, size_t *n)
+{
+    sk::Poller *impl = poller_of(p);
+    if (!impl || !events || !n || max == 0)
+        return invalid("poller_wait");
+    const auto emit = [](void *out, std::size_t i, const sk::ReadyEvent &e) {
+        static_cast<sk_event *>(out)[i] = sk_event{e.udata, static_cast<sk_socket *>(e.owner), e.fd, e.events};
+    };
+    return impl->wait(emit, events, max, timeout, n);
+}
+
+int sk_poller_wakeup(sk_poller *p)
+{
+    sk::Poller *impl = poller_of(p);
+    return impl ? impl->wakeup() : EINVAL;
 }
 
 // --- errors, interrupts, version ------------------------------------------

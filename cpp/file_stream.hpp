@@ -45,6 +45,8 @@ public:
         *nread = take;
         return true;
     }
+    // Bytes read from the socket and not yet handed out (none without "r").
+    int buffered_bytes(std::size_t *n) const;
     int write(const void *buf, std::size_t len);
     int flush();
     int close();

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "cpp/error.hpp"
 #include "cpp/fork_watch.hpp"
@@ -39,6 +40,13 @@ int fail_at(int code, const char *op, const Endpoint &ep)
     return fail(code, op, where);
 }
 
+// Socket::watchers_ encodings besides 0 and a single CloseWatcher*.
+using WatcherList = std::vector<CloseWatcher *>;
+constexpr std::uintptr_t kWatcherList = 1;     // tag bit on a WatcherList*
+constexpr std::uintptr_t kWatchersSealed = 2;  // closing: no watcher ever again
+
+WatcherList *as_list(std::uintptr_t w) { return reinterpret_cast<WatcherList *>(w & ~kWatcherList); }
+
 int set_nonblocking(int fd, bool on)
 {
     int flag = on ? 1 : 0;
@@ -69,6 +77,9 @@ Socket::Socket(UniqueFd fd, int family, int type, int proto, Nanos mode, double 
 
 Socket::~Socket()
 {
+    // Normally close() has sealed them already; a socket dropped without
+    // close() must still leave no poller pointing at it.
+    seal_watchers();
     if (!(state_.load() & kDone))
         ::close(fd_);
 }
@@ -230,6 +241,13 @@ int Socket::fileno() const { return (state_.load() & (kClosing | kUserClosed)) ?
 
 int Socket::close()
 {
+    {
+        // Watchers are told while this call keeps the descriptor open, and
+        // before kUserClosed lets a file's last close() release it.
+        InFlight use(*this, InFlight::HandleCall{});
+        if (use)
+            seal_watchers();
+    }
     if (state_.fetch_or(kUserClosed) & kUserClosed)
         return 0;
     if (io_refs_.load() == 0)
@@ -257,6 +275,9 @@ int Socket::detach(int *fd)
         if ((seen & kCountMask) != 0 && !in_child)
             return fail(EBUSY, "detach");
     } while (!state_.compare_exchange_weak(seen, seen | kClosing | kDone | kUserClosed));
+    // The descriptor is still open (the caller has not got it yet), and no
+    // call or registration can start any more: pollers let go of it now.
+    seal_watchers();
     // Hand back a plain blocking descriptor, not one with our timeouts armed.
     static constexpr timeval kNoTimeout{0, 0};
     if (armed_[kReceiving].load() != 0)
@@ -265,6 +286,81 @@ int Socket::detach(int *fd)
         ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &kNoTimeout, sizeof kNoTimeout);
     *fd = fd_;
     return 0;
+}
+
+// ---------------------------------------------------------------------------
+// Close watchers
+
+std::mutex &Socket::watch_lock()
+{
+    // Constant-initialised (std::mutex's constructor is constexpr): loading
+    // the library runs no constructor.
+    static std::mutex lock;
+    return lock;
+}
+
+int Socket::watch(CloseWatcher *w)
+{
+    std::uintptr_t seen = watchers_.load(std::memory_order_acquire);
+    if (seen == kWatchersSealed)
+        return EBADF;
+    if (seen == 0) {
+        // Only seal_watchers() changes a 0 without the lock: a failed
+        // exchange means the socket is closing.
+        return watchers_.compare_exchange_strong(seen, reinterpret_cast<std::uintptr_t>(w),
+                                                 std::memory_order_acq_rel)
+                   ? 0
+                   : EBADF;
+    }
+    if (seen & kWatcherList) {
+        as_list(seen)->push_back(w);
+        return 0;
+    }
+    auto list = std::make_unique<WatcherList>();
+    list->reserve(2);
+    list->push_back(reinterpret_cast<CloseWatcher *>(seen));
+    list->push_back(w);
+    watchers_.store(reinterpret_cast<std::uintptr_t>(list.release()) | kWatcherList, std::memory_order_release);
+    return 0;
+}
+
+void Socket::unwatch(CloseWatcher *w)
+{
+    const std::uintptr_t seen = watchers_.load(std::memory_order_acquire);
+    if (seen == kWatchersSealed || seen == 0)
+        return;
+    if (!(seen & kWatcherList)) {
+        if (seen == reinterpret_cast<std::uintptr_t>(w))
+            watchers_.store(0, std::memory_order_release);
+        return;
+    }
+    WatcherList *list = as_list(seen);
+    list->erase(std::remove(list->begin(), list->end(), w), list->end());
+    if (list->empty()) {
+        watchers_.store(0, std::memory_order_release);
+        delete list;
+    }
+}
+
+void Socket::seal_watchers()
+{
+    // The common case, a socket in no poller, takes no lock.
+    std::uintptr_t seen = watchers_.load(std::memory_order_acquire);
+    if (seen == kWatchersSealed)
+        return;
+    if (seen == 0 && watchers_.compare_exchange_strong(seen, kWatchersSealed, std::memory_order_acq_rel))
+        return;
+    std::lock_guard<std::mutex> hold(watch_lock());
+    seen = watchers_.exchange(kWatchersSealed, std::memory_order_acq_rel);
+    if (seen == 0 || seen == kWatchersSealed)
+        return;
+    if (!(seen & kWatcherList)) {
+        reinterpret_cast<CloseWatcher *>(seen)->socket_closing(*this, fd_);
+        return;
+    }
+    std::unique_ptr<WatcherList> list(as_list(seen));
+    for (CloseWatcher *w : *list)
+        w->socket_closing(*this, fd_);
 }
 
 // ---------------------------------------------------------------------------

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 
 #include "cpp/address.hpp"
 #include "cpp/error.hpp"
@@ -19,6 +20,20 @@
 #include "cpp/unique_fd.hpp"
 
 namespace sk {
+
+class Socket;
+
+// Someone told when a socket stops using its descriptor (close() or
+// detach()), while the descriptor is still open: a poller removes it from
+// its kernel set then, since the kernel alone keeps reporting a descriptor
+// that a file or a forked child still holds. Called with the watch lock held.
+class CloseWatcher {
+public:
+    virtual void socket_closing(Socket &s, int fd) noexcept = 0;
+
+protected:
+    ~CloseWatcher() = default;
+};
 
 class Socket : public std::enable_shared_from_this<Socket> {
 public:
@@ -96,6 +111,17 @@ public:
         // close() even while files keep the descriptor open.
         struct HandleCall {};
         InFlight(Socket &s, HandleCall) : s_(s), ok_(s.enter(kClosing | kUserClosed)) {}
+        // Not yet in flight: for a call that may be served without the
+        // descriptor (a buffered file), which enters only when it needs it.
+        struct Deferred {};
+        InFlight(Socket &s, Deferred) : s_(s), ok_(false) {}
+        // Enters if not in flight yet; false when the descriptor is closing.
+        bool enter()
+        {
+            if (!ok_)
+                ok_ = s_.enter(kClosing);
+            return ok_;
+        }
         ~InFlight()
         {
             if (ok_)
@@ -122,6 +148,14 @@ public:
     // EBADF when the descriptor was closed under a call, else rc: what a
     // call woken by another thread's close() reports.
     int closed_or(int rc) const;
+
+    // Close watchers. watch()/unwatch() need watch_lock() held; watch()
+    // returns EBADF once close() or detach() has begun (the socket then
+    // tells nobody again) and may throw std::bad_alloc. One lock for every
+    // socket: registering is rare next to recv/send, which never take it.
+    static std::mutex &watch_lock();
+    int watch(CloseWatcher *w);
+    void unwatch(CloseWatcher *w);
 
 private:
     enum Direction { kReceiving = 0, kSending = 1 };
@@ -234,6 +268,8 @@ private:
     // in each direction sets them again.
     void forget_kernel_timeouts();
     bool user_closed() const { return state_.load() & kUserClosed; }
+    // Tells every watcher that the descriptor is going, and refuses new ones.
+    void seal_watchers();
     int endpoint_for(const char *op, const char *host, int port, Budget &budget, Endpoint *ep) const;
     int query_address(int (*query)(int, sockaddr *, socklen_t *), const char *op, HostPort *out);
 
@@ -256,6 +292,9 @@ private:
     const unsigned children_;
     void (*release_done_)(void *) = nullptr;
     void *release_ctx_ = nullptr;
+    // 0 (none), one CloseWatcher*, a WatcherList* tagged with kWatcherList,
+    // or kWatchersSealed. One word: most sockets are in no poller or one.
+    std::atomic<std::uintptr_t> watchers_{0};
 };
 
 // recv and send are the hot path: defined here so that each of the C

@@ -28,11 +28,15 @@ done
 if ((do_build)); then
   bash "$root/.ci/install-deps" || exit 1
   echo "== building socketkit in $build"
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    -DBUILD_TESTING=OFF -DSOCKETKIT_BENCH=OFF >"$root/build/demo-configure.log" 2>&1 \
-    || { cat "$root/build/demo-configure.log"; exit 1; }
-  cmake --build "$build" -j 2 >"$root/build/demo-build.log" 2>&1 \
-    || { tail -n 40 "$root/build/demo-build.log"; exit 1; }
+  # The logs live in the build directory, which a fresh clone does not have.
+  mkdir -p "$build" || exit 1
+  # The bindings are asked for (not AUTO): the demo runs their clients, and
+  # install-deps has just installed what they need.
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
+    -DSOCKETKIT_BENCH=OFF -DSOCKETKIT_BINDINGS=ON >"$build/demo-configure.log" 2>&1 \
+    || { cat "$build/demo-configure.log"; exit 1; }
+  cmake --build "$build" -j 2 >"$build/demo-build.log" 2>&1 \
+    || { tail -n 40 "$build/demo-build.log"; exit 1; }
 fi
 bin=${bin:-$build/examples}
 for exe in echo_server echo_client http_get; do
@@ -107,6 +111,51 @@ if ((!c_only)); then
       echo "== Ruby echo client: FAILED, the Ruby extension is not built under $build/bindings"
       failed=$((failed + 1))
     fi
+  fi
+fi
+
+# --- echo on the poller: one thread, many clients at once ------------------
+# An idle client holds a connection open (a one-at-a-time server would
+# serve nobody else), several clients run at once, and the server ends by
+# itself after serving them all (the idle one included).
+poller_clients=6
+poller_echo() {  # poller_echo NAME COMMAND...: starts the server, runs the clients
+  local name=$1; shift
+  local out=$tmp/poller-$name.out i ok=1 srv
+  "$@" 127.0.0.1 0 $((poller_clients + 1)) >"$out" 2>&1 &
+  srv=$!
+  pids+=($srv)
+  local line
+  line=$(wait_for_line "$out" '^listening on ') \
+    || { echo "   $name poller server did not start:"; cat "$out"; return 1; }
+  local p=${line##*:}
+  exec 3<>"/dev/tcp/127.0.0.1/$p" || return 1
+  local cpids=()
+  for ((i = 1; i <= poller_clients; i++)); do
+    "$bin/echo_client" 127.0.0.1 "$p" "client $i of $poller_clients to the $name poller server" \
+      >"$tmp/poller-$name-$i.out" 2>&1 &
+    cpids+=($!)
+  done
+  for i in "${!cpids[@]}"; do
+    wait "${cpids[$i]}" || { echo "   client $((i + 1)) failed:"; cat "$tmp/poller-$name-$((i + 1)).out"; ok=0; }
+  done
+  exec 3>&-
+  wait "$srv" || { echo "   $name poller server failed:"; cat "$out"; ok=0; }
+  grep -q "^served $((poller_clients + 1)) clients" "$out" \
+    || { echo "   $name poller server did not finish:"; cat "$out"; ok=0; }
+  ((ok)) && echo "   $poller_clients clients at once plus an idle one: all echoed"
+  ((ok))
+}
+[[ -x $bin/poller_echo_server ]] || { echo "demo: $bin/poller_echo_server is not built" >&2; exit 1; }
+step "C poller echo server, $poller_clients clients at once" poller_echo C "$bin/poller_echo_server"
+if ((!c_only)); then
+  if [[ -n $lua_dir ]]; then
+    step "Lua poller echo server, $poller_clients clients at once" poller_echo Lua \
+      env LUA_CPATH="$lua_dir/?.so;;" lua5.4 "$root/examples/lua/poller_echo_server.lua"
+  fi
+  if [[ -n $ruby_dir ]]; then
+    step "Ruby poller echo server, $poller_clients clients at once" poller_echo Ruby \
+      env RUBYLIB="$ruby_dir:$root/bindings/ruby/lib" ruby "$root/examples/ruby/poller_echo_server.rb"
   fi
 fi
 

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Return type of wrapped calls: 0 or an error number; each language's "out"
  * typemap turns non-zero into nil,msg,errname (Lua) or an exception (Ruby). */
@@ -107,7 +108,7 @@ static size_t skb_min(size_t a, size_t b) { return a < b ? a : b; }
 
 enum skb_opcode {
     SKB_ACCEPT, SKB_CONNECT, SKB_RECV, SKB_RECVFROM, SKB_SEND, SKB_SENDALL,
-    SKB_SENDTO, SKB_FREAD, SKB_FREADLINE, SKB_FWRITE, SKB_FFLUSH
+    SKB_SENDTO, SKB_FREAD, SKB_FREADLINE, SKB_FWRITE, SKB_FFLUSH, SKB_PWAIT
 };
 
 typedef struct skb_op {
@@ -126,7 +127,34 @@ typedef struct skb_op {
     sk_socket  **conn;
     int          retrying;  /* set by a binding that re-runs after EINTR */
     int          err;
+    sk_poller   *poller;    /* SKB_PWAIT: wait up to `timeout` for `max` */
+    sk_event    *events;
+    size_t       max;
+    double       timeout;
+    double       deadline;  /* when a timed wait began + timeout (monotonic) */
 } skb_op;
+
+#define SKB_WAIT_BATCH 256 /* events one poller wait of a binding returns */
+
+static double skb_monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A poller wait, also when re-run after EINTR: a timed one waits until the
+ * deadline the caller set in op->deadline. */
+static int skb_poller_wait_op(skb_op *op)
+{
+    double t = op->timeout;
+    if (t > 0) {
+        t = op->deadline - skb_monotonic();
+        if (t <= 0)
+            t = 0; /* the time is up: just look */
+    }
+    return sk_poller_wait(op->poller, op->events, op->max, t, &op->done);
+}
 
 static int skb_recv_once(skb_op *op, char *buf, size_t len, int flags,
                          size_t *got)
@@ -298,6 +326,9 @@ static int skb_op_run(skb_op *op)
         break;
     case SKB_FFLUSH:
         err = sk_file_flush(op->f);
+        break;
+    case SKB_PWAIT:
+        err = skb_poller_wait_op(op);
         break;
     }
     if (err && op->out)

@@ -117,3 +117,264 @@ static void skb_lua_add_method(lua_State *L, const char *cls, const char *name,
     skb_lua_fast_index(L, "Socket");
     skb_lua_fast_index(L, "SocketFile");
 %}
+
+/* ------------------------------------------------------------------------ */
+/* Poller. Each poller has a table in the registry, keyed by the handle:
+ * regs[fd] = {socket object or false, data} and regs[socket object] = fd,
+ * so a wait hands back the very objects that were added and keeps them
+ * alive while registered (a socket closed meanwhile is dropped by the
+ * library and never reported; its entry goes at remove or re-add). */
+
+%typemap(in, numinputs=0) skb_poller **NEW_POLLER (sk_poller *temp)
+%{ temp = NULL; $1 = &temp; %}
+%typemap(argout) skb_poller **NEW_POLLER
+%{
+    lua_pushlightuserdata(L, temp$argnum);
+    lua_newtable(L);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+    SWIG_NewPointerObj(L, temp$argnum, SWIGTYPE_p_skb_poller, 1);
+    SWIG_arg++;
+%}
+
+%rename(poller) skb_poller_new;
+%inline %{
+static skb_status skb_poller_new(skb_poller **NEW_POLLER) { return sk_poller_new(NEW_POLLER); }
+%}
+
+%extend skb_poller {
+    skb_text __tostring() {
+        skb_text t;
+        snprintf(t.s, sizeof t.s, "<socketkit.poller %p>", (void *)$self);
+        return t;
+    }
+    void __gc(lua_State *L) {
+        swig_lua_userdata *usr = (swig_lua_userdata *)lua_touserdata(L, 1);
+        if (usr->own) {
+            lua_pushlightuserdata(L, $self);
+            lua_pushnil(L);
+            lua_rawset(L, LUA_REGISTRYINDEX);
+            sk_poller_free($self);
+        }
+        usr->ptr = NULL;
+    }
+}
+
+%{
+/* The poller at index 1 (NULL once collected) with its table pushed. */
+static sk_poller *skb_lua_poller(lua_State *L)
+{
+    void *p = NULL;
+    if (!lua_isuserdata(L, 1) || !SWIG_IsOK(SWIG_ConvertPtr(L, 1, &p, SWIGTYPE_p_skb_poller, 0)))
+        luaL_argerror(L, 1, "expected a socketkit poller");
+    lua_pushlightuserdata(L, p);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    return (sk_poller *)p;
+}
+
+/* The target at index 2: a socket (*s set; NULL once collected) or a
+ * descriptor (*fd set). Returns 1 for a socket. */
+static int skb_lua_target(lua_State *L, sk_socket **s, int *fd)
+{
+    void *p = NULL;
+    *s = NULL;
+    *fd = -1;
+    if (lua_isuserdata(L, 2) && SWIG_IsOK(SWIG_ConvertPtr(L, 2, &p, SWIGTYPE_p_sk_socket, 0))) {
+        *s = (sk_socket *)p;
+        return 1;
+    }
+    if (!skb_lua_isint(L, 2))
+        return luaL_argerror(L, 2, "expected a socketkit socket or a descriptor");
+    *fd = skb_lua_getint(L, 2);
+    return 0;
+}
+
+static unsigned skb_lua_events(lua_State *L, int idx)
+{
+    lua_Integer v;
+    if (!skb_lua_isint(L, idx))
+        return (unsigned)luaL_argerror(L, idx, "events must be an integer");
+    v = (lua_Integer)lua_tointeger(L, idx);
+    if (v < INT_MIN || v > (lua_Integer)UINT_MAX)
+        return (unsigned)luaL_argerror(L, idx, "events out of range");
+    return (unsigned)v; /* POLLET may come as 2^31 or as INT_MIN */
+}
+
+static int skb_lua_closed(lua_State *L)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, "closed or collected object");
+    lua_pushstring(L, "EBADF");
+    return 3;
+}
+
+/* p:add(sock_or_fd, events, data) */
+static int skb_lua_poller_add(lua_State *L)
+{
+    sk_socket *s;
+    int fd, err, is_socket;
+    unsigned events;
+    sk_poller *p;
+    lua_settop(L, 4);
+    p = skb_lua_poller(L); /* regs at 5 */
+    is_socket = skb_lua_target(L, &s, &fd);
+    events = skb_lua_events(L, 3);
+    if (!p || (is_socket && !s))
+        return skb_lua_closed(L);
+    if (is_socket) {
+        err = sk_poller_add(p, s, events, NULL);
+        fd = sk_fileno(s);
+    } else {
+        err = sk_poller_add_fd(p, fd, events, NULL);
+    }
+    if (err)
+        return skb_lua_fail(L, err);
+    if (is_socket) { /* a closed socket's old entry, if any, goes */
+        lua_pushvalue(L, 2);
+        lua_rawget(L, 5);
+        if (!lua_isnil(L, -1)) {
+            lua_pushnil(L);
+            lua_rawset(L, 5);
+        } else {
+            lua_pop(L, 1);
+        }
+        lua_pushvalue(L, 2);
+        lua_pushinteger(L, fd);
+        lua_rawset(L, 5);
+    }
+    lua_createtable(L, 2, 0);
+    if (is_socket)
+        lua_pushvalue(L, 2);
+    else
+        lua_pushboolean(L, 0);
+    lua_rawseti(L, -2, 1);
+    lua_pushvalue(L, 4);
+    lua_rawseti(L, -2, 2);
+    lua_rawseti(L, 5, fd);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* p:modify(sock_or_fd, events, data) */
+static int skb_lua_poller_modify(lua_State *L)
+{
+    sk_socket *s;
+    int fd, err, is_socket;
+    unsigned events;
+    sk_poller *p;
+    lua_settop(L, 4);
+    p = skb_lua_poller(L);
+    is_socket = skb_lua_target(L, &s, &fd);
+    events = skb_lua_events(L, 3);
+    if (!p || (is_socket && !s))
+        return skb_lua_closed(L);
+    if (is_socket) {
+        err = sk_poller_modify(p, s, events, NULL);
+        fd = sk_fileno(s);
+    } else {
+        err = sk_poller_modify_fd(p, fd, events, NULL);
+    }
+    if (err)
+        return skb_lua_fail(L, err);
+    lua_rawgeti(L, 5, fd);
+    if (lua_istable(L, -1)) {
+        lua_pushvalue(L, 4);
+        lua_rawseti(L, -2, 2);
+    }
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* p:remove(sock_or_fd). A closed socket is in no poller any more: EBADF,
+ * and its entry goes too. */
+static int skb_lua_poller_remove(lua_State *L)
+{
+    sk_socket *s;
+    int fd, err, is_socket;
+    sk_poller *p;
+    lua_settop(L, 2);
+    p = skb_lua_poller(L); /* regs at 3 */
+    is_socket = skb_lua_target(L, &s, &fd);
+    if (!p || (is_socket && !s))
+        return skb_lua_closed(L);
+    err = is_socket ? sk_poller_remove(p, s) : sk_poller_remove_fd(p, fd);
+    if (is_socket) {
+        lua_pushvalue(L, 2);
+        lua_rawget(L, 3);
+        fd = lua_isnil(L, -1) ? -1 : (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (!err || err == EBADF) {
+            lua_pushvalue(L, 2);
+            lua_pushnil(L);
+            lua_rawset(L, 3);
+        }
+    }
+    if (fd >= 0 && (!err || (is_socket && err == EBADF))) {
+        lua_rawgeti(L, 3, fd);
+        if (lua_istable(L, -1)) {
+            lua_rawgeti(L, -1, 1);
+            if (!is_socket || lua_rawequal(L, -1, 2)) {
+                lua_pushnil(L);
+                lua_rawseti(L, 3, fd);
+            }
+        }
+    }
+    if (err)
+        return skb_lua_fail(L, err);
+    lua_pushboolean(L, 1);
+    return 1;
+}
+
+/* p:wait(timeout?) -> {{socket=, fd=, events=, data=}, ...}; {} when
+ * nothing is ready. */
+static int skb_lua_poller_wait(lua_State *L)
+{
+    sk_event ev[SKB_WAIT_BATCH];
+    size_t n = 0, i;
+    double timeout = SK_TIMEOUT_NONE;
+    int err, k = 0;
+    sk_poller *p;
+    lua_settop(L, 2);
+    p = skb_lua_poller(L); /* regs at 3 */
+    if (!lua_isnil(L, 2)) {
+        if (lua_type(L, 2) != LUA_TNUMBER)
+            return luaL_argerror(L, 2, "timeout must be nil or a number");
+        timeout = (double)lua_tonumber(L, 2);
+    }
+    if (!p)
+        return skb_lua_closed(L);
+    err = skb_poller_wait_common(p, ev, SKB_WAIT_BATCH, timeout, &n);
+    if (err)
+        return skb_lua_fail(L, err);
+    lua_createtable(L, (int)n, 0); /* at 4 */
+    for (i = 0; i < n; i++) {
+        lua_rawgeti(L, 3, ev[i].fd); /* entry at 5 */
+        if (!lua_istable(L, 5)) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_createtable(L, 0, 4);
+        lua_rawgeti(L, 5, 1);
+        if (ev[i].socket && lua_toboolean(L, -1))
+            lua_setfield(L, -2, "socket");
+        else
+            lua_pop(L, 1);
+        lua_pushinteger(L, ev[i].fd);
+        lua_setfield(L, -2, "fd");
+        lua_pushinteger(L, (lua_Integer)ev[i].events);
+        lua_setfield(L, -2, "events");
+        lua_rawgeti(L, 5, 2);
+        lua_setfield(L, -2, "data");
+        lua_rawseti(L, 4, ++k);
+        lua_pop(L, 1);
+    }
+    return 1;
+}
+%}
+
+%init %{
+    skb_lua_add_method(L, "Poller", "add", skb_lua_poller_add);
+    skb_lua_add_method(L, "Poller", "modify", skb_lua_poller_modify);
+    skb_lua_add_method(L, "Poller", "remove", skb_lua_poller_remove);
+    skb_lua_add_method(L, "Poller", "wait", skb_lua_poller_wait);
+    skb_lua_fast_index(L, "Poller");
+%}

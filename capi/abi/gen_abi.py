@@ -77,6 +77,8 @@ def norm_type(t):
     """Canonical spelling: 'const char *', 'sk_socket **', 'unsigned int'."""
     t = re.sub(r"\s*\*\s*", " *", t.strip())
     t = re.sub(r"\s+", " ", t)
+    # A bare "unsigned" is C's "unsigned int".
+    t = re.sub(r"\bunsigned\b(?!\s+(?:int|char|short|long)\b)", "unsigned int", t)
     return re.sub(r"\*\s+\*", "**", t).strip()
 
 
@@ -84,7 +86,8 @@ def split_decl(decl):
     """'const char *host' -> ('const char *', 'host'); 'int' -> ('int', '')."""
     decl = decl.strip()
     m = re.match(r"^(.*?)\b([A-Za-z_]\w*)$", decl)
-    if m and m.group(1).strip() and m.group(1).strip() not in ("unsigned", "signed"):
+    if m and m.group(1).strip() and not (m.group(1).strip() in ("unsigned", "signed") and
+                                         m.group(2) in ("int", "char", "short", "long")):
         return norm_type(m.group(1)), m.group(2)
     return norm_type(decl), ""
 
@@ -248,7 +251,8 @@ def main():
                 used.add(base(t))
     for fields in structs.values():
         for f in fields:
-            used.add(base(f["c"]))
+            if "*" not in f["c"]:
+                used.add(base(f["c"]))
     for cb in callbacks.values():
         for t in [cb["c"]] + [p["c"] for p in cb["params"]]:
             if "*" not in t:

@@ -265,6 +265,8 @@ SK_API void sk_socket_free(sk_socket *s);
  *  under the other process, even if a call was in flight when it forked
  *  (the calls counted then are the parent's); a call another thread of the
  *  child has in flight on the same handle is then not woken.
+ *  Since 1.1 it also removes the socket from every sk_poller it is in,
+ *  before the descriptor can close, files or forks notwithstanding.
  *  Errors: EINVAL (s is NULL). */
 SK_API int sk_close(sk_socket *s);
 
@@ -539,6 +541,130 @@ SK_API int sk_file_close(sk_file *f);
  *  flush and the memory wait until the call has left (convention 8). */
 SK_API void sk_file_free(sk_file *f);
 
+/** How many bytes the file has already read from the socket and holds for
+ *  the next read or readline. A poller sees only the kernel's
+ *  buffers: a socket read through a file can have a line waiting here while
+ *  a wait reports it not readable, so serve these first. A file opened
+ *  without "r" holds none: *n is 0.
+ *  Errors: EINVAL (f or n NULL), EBADF (the file was closed).
+ *  Added in 1.1. */
+SK_API int sk_file_buffered(const sk_file *f, size_t *n);
+
+/* ------------------------------------------------------------------------ */
+/* Many sockets at once: the poller (added in 1.1)                         */
+
+/** A set of sockets and descriptors to wait on, Python's
+ *  selectors.DefaultSelector (epoll on Linux: no FD_SETSIZE cap, and a wait
+ *  costs nothing per idle registration). Opaque; made by sk_poller_new,
+ *  released by sk_poller_free. Readiness is level-triggered unless a
+ *  registration asks for SK_POLLET. Registering, modifying and removing
+ *  from one thread while another waits on the same poller is safe.
+ *  Closing a registered socket (sk_close, sk_socket_free, and sk_detach,
+ *  after which the handle no longer owns the descriptor) removes it from
+ *  every poller it is in, so a wait that starts afterwards never reports
+ *  it, even while an sk_file or a forked child keeps its descriptor open.
+ *  A bare descriptor (sk_poller_add_fd) has no such guard: remove it before
+ *  closing it, or the slot stays taken and re-adding its number gives EEXIST.
+ *  The poller never changes a socket's mode; sockets in a poller are
+ *  usually non-blocking (sk_settimeout(s, 0)). */
+typedef struct sk_poller sk_poller;
+
+/* Event bits (Linux epoll values). SK_POLLERR and SK_POLLHUP are always
+ * reported, asked for or not. SK_POLLET is bit 31: sk_constant gives it as
+ * that bit pattern in an int (INT_MIN). */
+#define SK_POLLIN   0x001u
+#define SK_POLLOUT  0x004u
+#define SK_POLLERR  0x008u
+#define SK_POLLHUP  0x010u
+#define SK_POLLET   0x80000000u
+
+/** One ready registration, as sk_poller_wait reports it. */
+typedef struct sk_event {
+    void      *udata;  /* what was given at add or the last modify */
+    sk_socket *socket; /* the socket, or NULL for sk_poller_add_fd */
+    int        fd;     /* its descriptor */
+    unsigned   events; /* ready: SK_POLLIN | SK_POLLOUT | SK_POLLERR | SK_POLLHUP */
+} sk_event;
+
+/** Makes an empty poller. On success *out owns it; release it with
+ *  sk_poller_free. Its descriptors are close-on-exec.
+ *  Errors: EINVAL (out NULL), EMFILE, ENFILE, ENOMEM.
+ *  Added in 1.1. */
+SK_API int sk_poller_new(sk_poller **out);
+
+/** Releases the poller. Its sockets and descriptors stay open and are
+ *  simply no longer watched. NULL is a no-op. No other thread may be
+ *  using the poller (a wait in progress must have returned).
+ *  Added in 1.1. */
+SK_API void sk_poller_free(sk_poller *p);
+
+/** Registers socket s for events, Python's register(sock, events, data):
+ *  any of SK_POLLIN, SK_POLLOUT, SK_POLLET (SK_POLLERR and SK_POLLHUP may be
+ *  given and are reported anyway; 0 asks for those two only). udata comes
+ *  back in each of its events. The poller holds no reference to s: freeing
+ *  s unregisters it. A socket may be in several pollers.
+ *  Errors: EINVAL (p or s NULL, an unknown bit in events), EBADF (s closed),
+ *  EEXIST (s, or a descriptor with its number, is already in p), ENOMEM,
+ *  ENOSPC (the user's epoll watch limit).
+ *  Added in 1.1. */
+SK_API int sk_poller_add(sk_poller *p, sk_socket *s, unsigned events, void *udata);
+
+/** Registers any pollable descriptor (a pipe, an eventfd, a socket socketkit
+ *  does not own), Python's register(fd, events, data); events and udata as
+ *  in sk_poller_add. Its events have socket NULL.
+ *  Errors: EINVAL (p NULL, fd negative, an unknown bit in events, fd is p's
+ *  own descriptor), EBADF (fd not open), EPERM (fd cannot be polled, e.g. a
+ *  regular file), EEXIST (fd already in p), ENOMEM, ENOSPC.
+ *  Added in 1.1. */
+SK_API int sk_poller_add_fd(sk_poller *p, int fd, unsigned events, void *udata);
+
+/** Changes the events and udata of s's registration, Python's modify().
+ *  Errors: EINVAL (p or s NULL, an unknown bit in events), EBADF (s closed),
+ *  ENOENT (s is not in p), ENOMEM.
+ *  Added in 1.1. */
+SK_API int sk_poller_modify(sk_poller *p, sk_socket *s, unsigned events, void *udata);
+
+/** The same for a descriptor; also accepts a socket's descriptor number.
+ *  Errors: EINVAL (p NULL, fd negative, an unknown bit in events), ENOENT
+ *  (fd is not in p), EBADF (fd was closed without being removed), ENOMEM.
+ *  Added in 1.1. */
+SK_API int sk_poller_modify_fd(sk_poller *p, int fd, unsigned events, void *udata);
+
+/** Unregisters s, Python's unregister(sock). s stays open.
+ *  Errors: EINVAL (p or s NULL), EBADF (s closed: it is in no poller any
+ *  more), ENOENT (s is not in p).
+ *  Added in 1.1. */
+SK_API int sk_poller_remove(sk_poller *p, sk_socket *s);
+
+/** Unregisters a descriptor (or a socket by its descriptor number). A
+ *  descriptor already closed is removed all the same.
+ *  Errors: EINVAL (p NULL, fd negative), ENOENT (fd is not in p).
+ *  Added in 1.1. */
+SK_API int sk_poller_remove_fd(sk_poller *p, int fd);
+
+/** Waits until a registration is ready, Python's select(timeout), and
+ *  writes at most max events to events[0..*n). timeout is in seconds:
+ *  SK_TIMEOUT_NONE waits without limit, 0 just looks. *n == 0 means the
+ *  time ran out or sk_poller_wakeup was called (events that are ready too
+ *  are reported with it). An event whose registration another thread
+ *  removed during the wait is left out. Interrupted by a signal, the wait
+ *  goes on with the time left unless the thread's interrupt handler asks
+ *  for EINTR (convention 3).
+ *  Errors: EINVAL (p, events or n NULL, max 0, NaN or negative timeout other
+ *  than SK_TIMEOUT_NONE), ERANGE (infinite or too large timeout), EINTR
+ *  (the interrupt handler asked for it).
+ *  Added in 1.1. */
+SK_API int sk_poller_wait(sk_poller *p, sk_event *events, size_t max,
+                          double timeout, size_t *n);
+
+/** Makes a wait in progress on p return now with *n == 0, or, when none is
+ *  in progress, the next one (several wakeups before a wait count as one).
+ *  Async-signal-safe: may be called from a signal handler or any thread.
+ *  Sets no sk_last_error() message (that would not be signal-safe).
+ *  Errors: EINVAL (p NULL).
+ *  Added in 1.1. */
+SK_API int sk_poller_wakeup(sk_poller *p);
+
 /* ------------------------------------------------------------------------ */
 /* Errors, interrupts, version                                              */
 
@@ -563,9 +689,9 @@ SK_API const char *sk_last_error(void);
  *  plain blocking receive inside the kernel without socketkit seeing it.) */
 SK_API void sk_set_interrupt_handler(sk_interrupt_fn fn, void *ctx);
 
-/** The running library's version, "MAJOR.MINOR.PATCH" from its
- *  SK_VERSION_* ("1.1.0" for this header); never NULL. A program built
- *  against an older 1.x header may find a newer minor version here. */
+/** The running library's version as "MAJOR.MINOR.PATCH", the library's own
+ *  SK_VERSION_* numbers; never NULL. A program built against an older 1.x
+ *  header may find a newer minor version here. */
 SK_API const char *sk_version(void);
 
 #ifdef __cplusplus

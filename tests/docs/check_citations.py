@@ -8,8 +8,9 @@
   one of the numbered conventions at the top of capi/include/socketkit.h;
 - every docs/<page>.md a file names exists.
 
-Tracked files come from `git ls-files`; without git (a source tarball) every
-file under the source directory except build trees and .git is read.
+Tracked files come from `git ls-files`; when that lists nothing (a source
+tarball, unpacked anywhere) every file under the source directory except
+build trees and .git is read.
 
 usage: check_citations.py <source dir>
 """
@@ -32,13 +33,16 @@ def tracked_files():
     try:
         out = subprocess.run(["git", "-C", root, "ls-files", "-z"], capture_output=True,
                              check=True).stdout.decode()
-        return [f for f in out.split("\0") if f]
+        listed = [f for f in out.split("\0") if f]
+        if listed:  # empty: a tree unpacked inside some other repository
+            return listed
     except (OSError, subprocess.CalledProcessError):
-        found = []
-        for d, dirs, files in os.walk(root):
-            dirs[:] = [x for x in dirs if x != ".git" and not x.startswith("build")]
-            found += [os.path.relpath(os.path.join(d, f), root) for f in files]
-        return found
+        pass
+    found = []
+    for d, dirs, files in os.walk(root):
+        dirs[:] = [x for x in dirs if x != ".git" and not x.startswith("build")]
+        found += [os.path.relpath(os.path.join(d, f), root) for f in files]
+    return found
 
 
 def header_conventions():

@@ -722,6 +722,65 @@ static void check_bad_input(void)
 
 /* One round of work while loaded: sockets made, used, freed; a failure so
  * that the thread's last-error storage is touched too. */
+/* The poller through libffi: an unsigned events argument, an array of
+ * sk_event read at the offsets the description gives, and a wakeup. */
+static void check_poller(const json_value *d)
+{
+    const json_value *types = json_get(d, "types");
+    size_t ev_size = 0, off_udata = 0, off_socket = 0, off_fd = 0, off_events = 0;
+    for (size_t i = 0; types && i < types->count; i++) {
+        const json_value *t = types->items[i], *fields = json_get(t, "fields");
+        const char *name = json_get_string(t, "name");
+        if (!name || strcmp(name, "sk_event") != 0)
+            continue;
+        ev_size = (size_t)json_get_number(t, "size", 0);
+        for (size_t k = 0; fields && k < fields->count; k++) {
+            const char *fname = json_get_string(fields->items[k], "name");
+            size_t off = (size_t)json_get_number(fields->items[k], "offset", -1);
+            if (strcmp(fname, "udata") == 0) off_udata = off;
+            else if (strcmp(fname, "socket") == 0) off_socket = off;
+            else if (strcmp(fname, "fd") == 0) off_fd = off;
+            else if (strcmp(fname, "events") == 0) off_events = off;
+        }
+    }
+    EXPECT(ev_size > 0 && ev_size * 4 <= 512);
+    if (!ev_size || ev_size * 4 > 512)
+        return;
+    void *l, *c, *s, *p = NULL, *got_udata, *got_socket;
+    int marker = 0, fd;
+    unsigned int events;
+    unsigned char evs[512];
+    size_t n = 99;
+    const uint32_t pollin = (uint32_t)constant("SK_POLLIN");
+    tcp_pair(&l, &c, &s);
+    EXPECT_RC(0, CALL("sk_poller_new", &p));
+    EXPECT_RC(0, CALL("sk_poller_add", p, s, pollin, &marker));
+    EXPECT_RC(EEXIST, CALL("sk_poller_add", p, s, pollin, NULL));
+    EXPECT_RC(0, CALL("sk_poller_wait", p, evs, SZ(4), 0.0, &n));
+    EXPECT(n == 0);
+    EXPECT_RC(0, CALL("sk_sendall", c, "x", SZ(1), 0, NULL));
+    memset(evs, 0xAB, sizeof evs);
+    EXPECT_RC(0, CALL("sk_poller_wait", p, evs, SZ(4), 10.0, &n));
+    EXPECT(n == 1);
+    memcpy(&got_udata, evs + off_udata, sizeof got_udata);
+    memcpy(&got_socket, evs + off_socket, sizeof got_socket);
+    memcpy(&fd, evs + off_fd, sizeof fd);
+    memcpy(&events, evs + off_events, sizeof events);
+    EXPECT(got_udata == &marker && got_socket == s);
+    EXPECT(fd == CALL("sk_fileno", s) && events == pollin);
+    EXPECT(evs[ev_size] == 0xAB); /* one event written, no more */
+    EXPECT_RC(0, CALL("sk_recv", s, evs, SZ(1), 0, &n));
+    EXPECT_RC(0, CALL("sk_poller_wakeup", p));
+    EXPECT_RC(0, CALL("sk_poller_wait", p, evs, SZ(4), 10.0, &n));
+    EXPECT(n == 0); /* the wakeup, at once */
+    EXPECT_RC(0, CALL("sk_close", s));
+    EXPECT_RC(EBADF, CALL("sk_poller_remove", p, s));
+    call("sk_poller_free", p);
+    call("sk_socket_free", s);
+    call("sk_socket_free", c);
+    call("sk_socket_free", l);
+}
+
 static void small_workload(void)
 {
     void *a = NULL, *b = NULL, *l;
@@ -771,6 +830,7 @@ int main(int argc, char **argv)
     check_interrupt_callback(desc);
     check_null_handles();
     check_bad_input();
+    check_poller(desc);
     /* Loading and using the library changed no process-wide setting. */
     sigaction(SIGPIPE, NULL, &sigpipe_after);
     EXPECT(sigpipe_after.sa_handler == sigpipe_before.sa_handler);
