@@ -93,6 +93,13 @@ def scan(header, known):
         name = m.group(1)
         if name not in known:
             continue
+        # The declaration as written: from after the previous statement or
+        # comment to the ';', without the export macro.
+        begin = max(text.rfind(";", 0, m.start()), text.rfind("*/", 0, m.start()),
+                    text.rfind("\n#", 0, m.start()), text.rfind("{", 0, m.start()))
+        begin = text.index("\n", begin) if begin >= 0 else 0
+        written = re.sub(r"\s+", " ", text[begin:text.index(";", m.end()) + 1]).strip()
+        known[name]["written"] = re.sub(r"^SK_API ", "", written)
         if pending is not None:
             docs[name] = pending
         if sections:
@@ -218,16 +225,17 @@ class Roff:
 
 
 def declaration_lines(fn, width=72):
-    """The declaration as C, wrapped at parameter boundaries under the open
-    parenthesis, the way the header lays it out."""
-    def decl(c, name):
-        return c + name if c.endswith("*") else c + " " + name
-    head = decl(fn["c"], fn["name"]) + "("
-    params = [decl(p["c"], p["name"]) if p["name"] else p["c"] for p in fn["params"]] or ["void"]
+    """The declaration as the header spells it ("unsigned", not the parser's
+    canonical "unsigned int"), wrapped at parameter boundaries under the
+    open parenthesis, the way the header lays it out."""
+    decl = fn["written"]
+    open_at = decl.index("(")
+    head = decl[:open_at + 1]
+    params = [p.strip() for p in split_top(decl[open_at + 1:decl.rindex(")")], ",")]
     lines, cur = [], head
     for i, p in enumerate(params):
         piece = p + (", " if i + 1 < len(params) else ");")
-        if len(cur) + len(piece.rstrip()) > width and cur.strip() and not cur.endswith("("):
+        if len(cur) + len(piece.rstrip()) > width and not cur.endswith("("):
             lines.append(cur.rstrip())
             cur = " " * len(head) + piece
         else:
@@ -288,8 +296,15 @@ def error_meaning(names, why, notes):
 
 def function_page(fn, group, doc, roff, date, version, all_names, notes):
     out = page_header(fn["name"], 3, date, version)
-    out += [".SH NAME", "%s \\- %s" % (", ".join(g["name"] for g in group),
-                                        roff.text(summary(doc), refs=False))]
+    # A comment that starts "The same ..." leans on the function declared
+    # just before it in the header: the page names that one.
+    names = [g["name"] for g in group]
+    i = all_names.index(names[0])
+    lean = all_names[i - 1] if i and re.match(r"^(The )?[Ss]ame\b", " ".join(doc).strip()) else None
+    line = summary(doc)
+    if lean and not re.search(r"\b%s\b" % lean, line):
+        line += " (as %s)" % lean
+    out += [".SH NAME", "%s \\- %s" % (", ".join(names), roff.text(line, refs=False))]
     out += [".SH LIBRARY", "socketkit (\\fIlibsocketkit\\fP, \\fB\\-lsocketkit\\fP;"
             " \\fBpkg\\-config \\-\\-cflags \\-\\-libs socketkit\\fP)"]
     out += [".SH SYNOPSIS", ".nf", ".B #include <socketkit.h>", ".PP"]
@@ -322,8 +337,8 @@ def function_page(fn, group, doc, roff, date, version, all_names, notes):
                 out.append(roff.text(error_meaning(names, why, notes)))
     out.append(".SH SEE ALSO")
     text = " ".join(doc)
-    refs = [n for n in all_names if n not in {g["name"] for g in group}
-            and re.search(r"\b%s\b" % re.escape(n), text)]
+    refs = [n for n in all_names if n not in names
+            and (n == lean or re.search(r"\b%s\b" % re.escape(n), text))]
     out.append(",\n".join("\\fB%s\\fP(3)" % n for n in refs + ["socketkit"])
                .replace("\\fBsocketkit\\fP(3)", "\\fBsocketkit\\fP(7)"))
     return "\n".join(out) + "\n"
