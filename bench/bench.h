@@ -132,7 +132,8 @@ static inline void bench_sk_tcp_pair(sk_socket **client, sk_socket **server)
  * per measured case that bench/run.sh --report turns into tables and
  * charts (bench/report.py). The line is "bench" and tab-separated key=value
  * fields (values hold no tab):
- *   lang      c, lua or ruby
+ *   lang      c, lua or ruby (meta: bench/run.sh's own line with the date
+ *             and commit of the run)
  *   workload  what was run (the table's title)
  *   case      which implementation ran it
  *   unit, n   what one unit of work is, and how many per run

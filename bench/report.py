@@ -58,7 +58,7 @@ def sh(cmd, cwd=None):
         return ""
 
 
-def machine_facts(root):
+def machine_facts(root, meta):
     cpu = ""
     try:
         for line in open("/proc/cpuinfo"):
@@ -78,17 +78,24 @@ def machine_facts(root):
         distro = re.search(r'PRETTY_NAME="([^"]*)"', open("/etc/os-release").read()).group(1)
     except (OSError, AttributeError):
         pass
-    commit = sh(["git", "rev-parse", "--short=12", "HEAD"], root) or "unknown"
-    if sh(["git", "status", "--porcelain", "--untracked-files=no"], root):
-        commit += " (with uncommitted changes)"
+    # bench/run.sh notes when the run started and at which commit; without
+    # that line, the report's own time and the checkout's commit.
+    commit = meta.get("commit")
+    if not commit:
+        commit = sh(["git", "rev-parse", "--short=12", "HEAD"], root) or "unknown"
+        if sh(["git", "status", "--porcelain", "--untracked-files=no"], root):
+            commit += " (with uncommitted changes)"
+    date = meta.get("date") or datetime.datetime.now(datetime.timezone.utc).strftime(
+        "%Y-%m-%d %H:%M UTC")
     return [
-        ("date", datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("date", date),
         ("commit", commit),
         ("CPU", "%s, %d online" % (cpu or platform.machine(), os.cpu_count() or 0)),
         ("memory", mem),
         ("system", "%s, Linux %s" % (distro, platform.release())),
         ("compiler", sh(["cc", "--version"]).split("\n")[0]),
-        ("load average at the end", " ".join(open("/proc/loadavg").read().split()[:3])),
+        ("load average when the report was written",
+         " ".join(open("/proc/loadavg").read().split()[:3])),
     ]
 
 
@@ -263,7 +270,8 @@ def main():
            "its baseline alternately in one process; the ratio is the median over the",
            "rounds (min-max beside it). Absolute rates on a shared machine drift; the",
            "ratios taken side by side are what to read. Ratio > 1: socketkit faster.", ""]
-    md += ["## Machine", "", table(["", ""], machine_facts(a.root)), ""]
+    meta = next((r for r in records if r.get("lang") == "meta"), {})
+    md += ["## Machine", "", table(["", ""], machine_facts(a.root, meta)), ""]
     if "ratio-to-raw.png" in pngs:
         md += ["## Against raw C", "", "![ratio to raw C](ratio-to-raw.png)", ""]
     if c_cases:
@@ -306,6 +314,13 @@ def main():
         md += ["## Concurrency", "",
                "No benchmark printed a `connections=` point in this run, so there is no",
                "concurrency chart yet.", ""]
+    # Every benchmark's verdict line ("ratio NAME VALUE target ..."), the
+    # ones not drawn above included (echo ratios, wait cost, memory).
+    verdicts = [l.rstrip("\n")[len("ratio "):] for l in open(a.results, errors="replace")
+                if l.startswith("ratio ")]
+    if verdicts:
+        md += ["## Every target", "", "As `bench/run.sh` prints them (value, target, verdict):",
+               "", "```"] + verdicts + ["```", ""]
     with open(os.path.join(a.out, "report.md"), "w") as f:
         f.write("\n".join(md))
     print("report: %s (%s)" % (os.path.join(a.out, "report.md"), ", ".join(pngs) or "no charts"))

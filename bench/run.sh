@@ -43,7 +43,11 @@ cmake --build "$build" -j 2 >>"$build/build.log" 2>&1 \
 
 bin=$build/bench
 results=$build/results.txt
-: >"$results"
+# When and what was measured, for the report (format in bench/bench.h).
+commit=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+[[ -n $(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null) ]] \
+  && commit+=" (with uncommitted changes)"
+printf 'bench\tlang=meta\tdate=%s\tcommit=%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" "$commit" >"$results"
 if ((quick)); then
   pp=(--n 20000 --rounds 3) bulk=(--n 268435456 --rounds 3)
   rl=(--n 500000 --rounds 3) acc=(--n 5000 --rounds 3)
