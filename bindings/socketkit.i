@@ -336,12 +336,8 @@ const char *skb_version(void);
         return skb_file_common($self, SKB_FFLUSH, 0, NULL, 0, NULL);
     }
 
-    /* Flushing first lets an interrupted flush be retried; the close then
-     * happens even if the flush failed, as Python's does. */
     skb_status close() {
-        int err = skb_file_common($self, SKB_FFLUSH, 0, NULL, 0, NULL);
-        int err2 = sk_file_close($self);
-        return err == EBADF ? err2 : err ? err : err2;
+        return skb_file_common($self, SKB_FCLOSE, 0, NULL, 0, NULL);
     }
 
     /* Bytes the file holds that a poller cannot see. */

@@ -5,6 +5,12 @@
 #   3. build/tsan    ThreadSanitizer, the suites labelled "threads"
 #   4. build/builds  the library and the C tests built (not run) as Release,
 #                    Debug, with clang, and as Debian packages it
+#   5. build/fuzz    clang + libFuzzer + ASan/UBSan: each fuzz target for a few
+#                    seconds (SK_FUZZ_SECONDS, default 8) in its own namespace
+#   valgrind         (only when SK_STAGES names it) tests/valgrind.sh: the C
+#                    suites once under memcheck, about 6 minutes on a loaded
+#                    2-core machine; by default the asan stage's LeakSanitizer
+#                    is the leak check (tests/stress/README.md)
 # Every build has warnings as errors (SOCKETKIT_WERROR), so a warning that
 # only one compiler or optimisation level sees fails here, not for a user.
 # Each stage runs even if an earlier one failed, so one run shows every
@@ -19,7 +25,7 @@ set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 jobs=${JOBS:-2}
-stages=${SK_STAGES:-ci asan tsan builds}
+stages=${SK_STAGES:-ci asan tsan builds fuzz}
 logdir=$root/build/logs
 mkdir -p "$logdir"
 # A stage that fails before its ctest must not leave an earlier run's ctest
@@ -168,6 +174,17 @@ for s in $stages; do
       fi ;;
     builds)
       builds_stage ;;
+    fuzz)
+      CC=clang CXX=clang++ stage fuzz 'fuzz' -DSOCKETKIT_FUZZ=ON -DBUILD_TESTING=OFF \
+        -DSOCKETKIT_FUZZ_SECONDS="${SK_FUZZ_SECONDS:-8}" -DSOCKETKIT_SANITIZE=address,undefined \
+        -DSOCKETKIT_BINDINGS=OFF -DSOCKETKIT_BENCH=OFF -DSOCKETKIT_EXAMPLES=OFF ;;
+    valgrind)
+      echo
+      echo "================ stage valgrind: the C suites under memcheck (build/valgrind)"
+      t0=$SECONDS
+      bash "$root/tests/valgrind.sh" "$root/build/valgrind" 2>&1 | tee "$logdir/valgrind.log"
+      if ((PIPESTATUS[0] == 0)); then result[valgrind]="ok"; else result[valgrind]="FAIL (see $logdir/valgrind.log)"; fi
+      result[valgrind]+="  [$((SECONDS - t0))s]" ;;
     *) echo "run-all: unknown stage $s"; result[$s]="FAIL (unknown stage)" ;;
   esac
 done

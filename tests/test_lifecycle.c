@@ -6,6 +6,11 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/resource.h>
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#else
+#define RUNNING_ON_VALGRIND 0
+#endif
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -506,14 +511,19 @@ static void test_from_fd_errors_leave_fd_alone(void **state)
 static int highest_open_fd(void)
 {
     int max = -1;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl))
+        return -1;
     DIR *d = opendir("/proc/self/fd");
     if (!d)
         return -1;
     int self = dirfd(d);
     struct dirent *e;
+    /* Descriptors at or above the soft limit are a tool's (valgrind keeps
+     * its own above the limit it shows the program): ours are below it. */
     while ((e = readdir(d)) != NULL) {
         int fd = atoi(e->d_name);
-        if (e->d_name[0] != '.' && fd != self && fd > max)
+        if (e->d_name[0] != '.' && fd != self && fd > max && (rlim_t)fd < rl.rlim_cur)
             max = fd;
     }
     closedir(d);
@@ -527,6 +537,11 @@ static int emfile_in_child(void)
 {
     sk_socket *l = NULL, *c = NULL, *conn = NULL, *a = NULL, *b = NULL;
     sk_addr me;
+    /* memcheck (tests/valgrind.sh) emulates the descriptor limit instead
+     * of the kernel: it hands out descriptors past the limit and takes them
+     * back, so what is checked here is its emulation, not the library. */
+    if (RUNNING_ON_VALGRIND)
+        return 100;
     /* Whatever the test runner left open, possibly at high numbers, goes
      * first, so the limit set below sits just above our own descriptors. */
     if (close_range(3, ~0U, 0))

@@ -500,6 +500,7 @@ static void test_no_fd_reuse_race_accept(void **state)
 typedef struct {
     sk_socket *s;
     int done;
+    int streaming; /* set once bytes arrived: the close comes after */
     int last_rc;
     size_t got;
     int foreign; /* saw a byte that is not the stream's */
@@ -518,6 +519,7 @@ static void *stream_reader_main(void *p)
             if (buf[k] != (char)('a' + (r->got + k) % 26))
                 r->foreign = 1;
         r->got += n;
+        astore(&r->streaming, 1);
     }
     astore(&r->done, 1);
     return NULL;
@@ -557,6 +559,10 @@ static void test_no_fd_reuse_while_streaming(void **state)
         assert_int_equal(pthread_create(&rt, NULL, stream_reader_main, r), 0);
         assert_int_equal(pthread_create(&wt, NULL, stream_writer_main, w), 0);
         sk_test_sleep_ms(20 + iter * 3);
+        /* A slow machine (memcheck, tests/valgrind.sh) may not have moved a
+         * byte yet: the close must land on a stream that is flowing. */
+        if (!wait_flag(&r->streaming, WAKE_BOUND))
+            fail_msg("no byte arrived");
         SK_OK(sk_close(a));
         while (!aload(&r->done) && p.n < MAX_PAIRS)
             open_canary_pair(&p);

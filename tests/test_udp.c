@@ -141,6 +141,54 @@ static void test_datagram_boundaries(void **state)
     sk_socket_free(r);
 }
 
+/* With SK_MSG_TRUNC a receive reports the datagram's real length: a peek of
+ * 0 bytes learns the size without taking the datagram, and a short read
+ * writes only what fits while *nread says how long the datagram was. */
+static void test_datagram_real_length(void **state)
+{
+    (void)state;
+    int rport = 0;
+    sk_socket *r = udp_bound(SK_AF_INET, "127.0.0.1", &rport);
+    sk_socket *s = udp_bound(SK_AF_INET, "127.0.0.1", NULL);
+    enum { BIG = 60000 };
+    char *data = malloc(BIG);
+    char buf[16];
+    size_t n = 0;
+    sk_addr from;
+    assert_non_null(data);
+    for (size_t i = 0; i < BIG; i++)
+        data[i] = (char)('a' + i % 26);
+    SK_OK(sk_sendto(s, data, BIG, 0, "127.0.0.1", rport, &n));
+    SK_OK(sk_sendto(s, "tail", 4, 0, "127.0.0.1", rport, &n));
+
+    SK_OK(sk_recv(r, NULL, 0, SK_MSG_PEEK | SK_MSG_TRUNC, &n));
+    assert_int_equal(n, BIG);
+    /* Still queued: the same size again. */
+    SK_OK(sk_recv(r, NULL, 0, SK_MSG_PEEK | SK_MSG_TRUNC, &n));
+    assert_int_equal(n, BIG);
+    memset(buf, '#', sizeof buf);
+    SK_OK(sk_recvfrom(r, buf, 10, SK_MSG_TRUNC, &n, &from));
+    assert_int_equal(n, BIG);
+    assert_memory_equal(buf, data, 10);
+    for (size_t i = 10; i < sizeof buf; i++)
+        assert_int_equal(buf[i], '#');
+    assert_string_equal(from.host, "127.0.0.1");
+    /* The long one was taken whole; the next is the short one. */
+    SK_OK(sk_recv(r, buf, sizeof buf, SK_MSG_TRUNC, &n));
+    assert_int_equal(n, 4);
+    assert_memory_equal(buf, "tail", 4);
+    /* Failure paths: nothing queued. */
+    SK_FAILS(EAGAIN, sk_recv(r, NULL, 0, SK_MSG_PEEK | SK_MSG_TRUNC | SK_MSG_DONTWAIT, &n));
+    SK_OK(sk_settimeout(r, 0.05));
+    SK_FAILS(ETIMEDOUT, sk_recv(r, NULL, 0, SK_MSG_PEEK | SK_MSG_TRUNC, &n));
+    SK_FAILS(EINVAL, sk_recv(r, NULL, 1, SK_MSG_TRUNC, &n));
+    SK_OK(sk_close(r));
+    SK_FAILS(EBADF, sk_recv(r, NULL, 0, SK_MSG_PEEK | SK_MSG_TRUNC, &n));
+    free(data);
+    sk_socket_free(s);
+    sk_socket_free(r);
+}
+
 static void test_connected_datagram_socket(void **state)
 {
     (void)state;
@@ -310,6 +358,7 @@ int main(void)
         cmocka_unit_test(test_unbound_sender_gets_autobound),
         cmocka_unit_test(test_ipv4_mapped_peers),
         cmocka_unit_test(test_datagram_boundaries),
+        cmocka_unit_test(test_datagram_real_length),
         cmocka_unit_test(test_connected_datagram_socket),
         cmocka_unit_test(test_connected_to_closed_port_is_refused),
         cmocka_unit_test(test_broadcast),

@@ -319,6 +319,36 @@ static void test_autobind(void **state)
     sk_socket_free(r);
 }
 
+/* SK_MSG_TRUNC on AF_UNIX datagrams and seqpackets, as on UDP: the real
+ * length, with only len bytes written. */
+static void test_datagram_real_length(void **state)
+{
+    (void)state;
+    static const int types[] = { SK_SOCK_DGRAM, 5 /* SOCK_SEQPACKET */ };
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        sk_socket *a = NULL, *b = NULL;
+        char buf[8];
+        size_t n = 0;
+        SK_OK(sk_socketpair(SK_AF_UNIX, types[t], 0, &a, &b));
+        SK_OK(sk_settimeout(b, 5.0));
+        SK_OK(sk_send(a, "0123456789abcdef", 16, 0, &n));
+        SK_OK(sk_recv(b, NULL, 0, SK_MSG_PEEK | SK_MSG_TRUNC, &n));
+        assert_int_equal(n, 16);
+        memset(buf, '#', sizeof buf);
+        SK_OK(sk_recv(b, buf, 4, SK_MSG_TRUNC, &n));
+        assert_int_equal(n, 16);
+        assert_memory_equal(buf, "0123####", 8);
+        SK_FAILS(EAGAIN, sk_recv(b, buf, sizeof buf, SK_MSG_TRUNC | SK_MSG_DONTWAIT, &n));
+        sk_socket_free(a);
+        if (types[t] != SK_SOCK_DGRAM) {
+            /* A seqpacket's peer went away: EOF, 0 bytes. */
+            SK_OK(sk_recv(b, buf, sizeof buf, SK_MSG_TRUNC, &n));
+            assert_int_equal(n, 0);
+        }
+        sk_socket_free(b);
+    }
+}
+
 static void test_datagram_senders(void **state)
 {
     (void)state;
@@ -457,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_abstract_name_length_limit),
         cmocka_unit_test(test_autobind),
         cmocka_unit_test(test_datagram_senders),
+        cmocka_unit_test(test_datagram_real_length),
         cmocka_unit_test(test_connect_and_bind_errors),
         cmocka_unit_test(test_socketpair_names),
         cmocka_unit_test(test_closed_peer_is_epipe_not_sigpipe),

@@ -16,7 +16,6 @@
 #include <socketkit.h>
 
 #include <errno.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +107,8 @@ static size_t skb_min(size_t a, size_t b) { return a < b ? a : b; }
 
 enum skb_opcode {
     SKB_ACCEPT, SKB_CONNECT, SKB_RECV, SKB_RECVFROM, SKB_SEND, SKB_SENDALL,
-    SKB_SENDTO, SKB_FREAD, SKB_FREADLINE, SKB_FWRITE, SKB_FFLUSH, SKB_PWAIT
+    SKB_SENDTO, SKB_FREAD, SKB_FREADLINE, SKB_FWRITE, SKB_FFLUSH, SKB_PWAIT,
+    SKB_FCLOSE
 };
 
 typedef struct skb_op {
@@ -119,13 +119,12 @@ typedef struct skb_op {
     int          port;
     const char  *data;      /* bytes to send */
     size_t       len;
-    size_t       done;      /* bytes sent so far, kept across EINTR retries */
+    size_t       done;      /* bytes sent so far; a retried sendall goes on from here */
     size_t       want;      /* most bytes to receive (SKB_ALL: no limit) */
     int          flags;
     skb_bytes   *out;
     sk_addr     *addr;
     sk_socket  **conn;
-    int          retrying;  /* set by a binding that re-runs after EINTR */
     int          err;
     sk_poller   *poller;    /* SKB_PWAIT: wait up to `timeout` for `max` */
     sk_event    *events;
@@ -166,8 +165,10 @@ static int skb_recv_once(skb_op *op, char *buf, size_t len, int flags,
 
 /* recv/recvfrom of up to op->want bytes. One syscall when want fits in a
  * chunk. Beyond that, a stream keeps reading without waiting while chunks
- * come back full; datagrams and peeks are first peeked with a doubling
- * buffer, because a short read is the only way to learn their size. */
+ * come back full; a datagram's size is asked first (a zero-length peek with
+ * SK_MSG_TRUNC waits for it and reports its real length), so the buffer is
+ * what the datagram needs; a stream's peek grows a doubling buffer, since
+ * the only way to see how much is queued is a peek that comes back short. */
 static int skb_recv_grow(skb_op *op)
 {
     skb_bytes *b = op->out;
@@ -181,7 +182,20 @@ static int skb_recv_grow(skb_op *op)
         b->n = err ? 0 : got;
         return err;
     }
-    if (sk_type(op->s) == SK_SOCK_STREAM && !(op->flags & SK_MSG_PEEK)) {
+    if (sk_type(op->s) != SK_SOCK_STREAM) {
+        if ((err = skb_recv_once(op, NULL, 0, op->flags | SK_MSG_PEEK | SK_MSG_TRUNC,
+                                 &size)) != 0)
+            return err;
+        size = skb_min(size, op->want);
+        if ((err = skb_bytes_reserve(b, size)) != 0)
+            return err;
+        err = skb_recv_once(op, b->p, size,
+                            op->flags & SK_MSG_PEEK ? op->flags : op->flags | SK_MSG_DONTWAIT,
+                            &got);
+        b->n = err ? 0 : got;
+        return err;
+    }
+    if (!(op->flags & SK_MSG_PEEK)) {
         if ((err = skb_bytes_reserve(b, SKB_CHUNK)) != 0)
             return err;
         if ((err = skb_recv_once(op, b->p, SKB_CHUNK, op->flags, &got)) != 0)
@@ -205,7 +219,7 @@ static int skb_recv_grow(skb_op *op)
         return 0;
     }
     size = SKB_CHUNK;
-    peekflags = op->flags | SK_MSG_PEEK;
+    peekflags = op->flags;
     for (;;) {
         if ((err = skb_bytes_reserve(b, size)) != 0)
             return err;
@@ -216,13 +230,8 @@ static int skb_recv_grow(skb_op *op)
         size = skb_min(size * 2, op->want);
         peekflags |= SK_MSG_DONTWAIT;
     }
-    if (op->flags & SK_MSG_PEEK) {
-        b->n = got;
-        return 0;
-    }
-    err = skb_recv_once(op, b->p, size, op->flags | SK_MSG_DONTWAIT, &got);
-    b->n = err ? 0 : got;
-    return err;
+    b->n = got;
+    return 0;
 }
 
 /* f.read(n) with n up to this is one sk_file_read, so one timeout budget
@@ -262,28 +271,16 @@ static int skb_file_grow(skb_op *op)
     return b->n ? 0 : err;
 }
 
-/* A connect re-run after EINTR finds the first attempt still going
- * (EALREADY) or done (EISCONN): wait for it instead of starting again. */
-static int skb_connect_resume(skb_op *op, int err)
+/* f.close(): flushing first lets an interrupted flush be retried (the
+ * file stays open); otherwise the close happens even if the flush failed,
+ * as Python's does. */
+static int skb_close_file(sk_file *f)
 {
-    struct pollfd p;
-    double t = SK_TIMEOUT_NONE;
-    int soerr = 0, r;
-    if (err == EISCONN)
-        return 0;
-    if (err != EALREADY)
+    int err = sk_file_flush(f), err2;
+    if (err == EINTR)
         return err;
-    p.fd = sk_fileno(op->s);
-    p.events = POLLOUT;
-    p.revents = 0;
-    sk_gettimeout(op->s, &t);
-    r = poll(&p, 1, t < 0 ? -1 : (int)(t * 1000.0) + 1);
-    if (r < 0)
-        return errno;
-    if (r == 0)
-        return ETIMEDOUT;
-    err = sk_getsockopt_int(op->s, SK_SOL_SOCKET, SK_SO_ERROR, &soerr);
-    return err ? err : soerr;
+    err2 = sk_file_close(f);
+    return err == EBADF ? err2 : err ? err : err2;
 }
 
 static int skb_op_run(skb_op *op)
@@ -296,8 +293,6 @@ static int skb_op_run(skb_op *op)
         break;
     case SKB_CONNECT:
         err = sk_connect(op->s, op->host, op->port);
-        if (op->retrying)
-            err = skb_connect_resume(op, err);
         break;
     case SKB_RECV:
     case SKB_RECVFROM:
@@ -329,6 +324,9 @@ static int skb_op_run(skb_op *op)
         break;
     case SKB_PWAIT:
         err = skb_poller_wait_op(op);
+        break;
+    case SKB_FCLOSE:
+        err = skb_close_file(op->f);
         break;
     }
     if (err && op->out)

@@ -17,19 +17,88 @@
 #define SKB_NULL_SELF_OK(name) \
     (strstr(name, "___tostring") || strstr(name, "___gc") || strstr(name, "___close"))
 
+static int skb_lua_fail_msg(lua_State *L, int err, const char *msg)
+{
+    lua_pushnil(L);
+    lua_pushstring(L, msg);
+    lua_pushstring(L, sk_errname(err));
+    return 3;
+}
+
 static int skb_lua_fail(lua_State *L, int err)
 {
     const char *msg = sk_last_error();
+    return skb_lua_fail_msg(L, err, msg && *msg ? msg : sk_strerror(err));
+}
+
+/* The C API takes C strings, which end at the first NUL: a Lua string with
+ * a NUL inside would silently name something else (another address, path
+ * or mode), so it is refused instead. */
+static int skb_lua_has_nul(lua_State *L, int idx)
+{
+    size_t len = 0;
+    const char *p = lua_tolstring(L, idx, &len);
+    return memchr(p, '\0', len) != NULL;
+}
+
+static int skb_lua_fail_nul(lua_State *L, const char *fn, int argnum)
+{
     lua_pushnil(L);
-    lua_pushstring(L, msg && *msg ? msg : sk_strerror(err));
-    lua_pushstring(L, sk_errname(err));
+    lua_pushfstring(L, "%s: argument %d contains a NUL byte", fn, argnum);
+    lua_pushstring(L, sk_errname(EINVAL));
     return 3;
+}
+
+/* The metatables of the two classes, kept in the registry under these
+ * addresses when the module loads; an argument is one of ours only if its
+ * metatable is the class's (SWIG would take any userdata for its own). */
+static char skb_lua_socket_key;
+static char skb_lua_file_key;
+static char skb_lua_poller_key;
+
+static int skb_lua_isclass(lua_State *L, int idx, void *key)
+{
+    int ours;
+    if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
+        return 0;
+    lua_pushlightuserdata(L, key);
+    lua_rawget(L, LUA_REGISTRYINDEX);
+    ours = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return ours;
+}
+
+/* Takes the handle out of the userdata at index 1 (SWIG_POINTER_RELEASE
+ * hands it over only if the userdata owns it; otherwise the pointer is just
+ * cleared), so a second finaliser call finds nothing to free. */
+static void *skb_lua_release(lua_State *L, swig_type_info *type)
+{
+    void *p = NULL;
+    if (SWIG_IsOK(SWIG_ConvertPtr(L, 1, &p, type, SWIG_POINTER_RELEASE)))
+        return p;
+    SWIG_ConvertPtr(L, 1, &p, type, SWIG_POINTER_CLEAR);
+    return NULL;
+}
+
+static int skb_lua_socket_p(lua_State *L, int idx)
+{
+    return skb_lua_isclass(L, idx, &skb_lua_socket_key);
+}
+
+static int skb_lua_file_p(lua_State *L, int idx)
+{
+    return skb_lua_isclass(L, idx, &skb_lua_file_key);
+}
+
+static int skb_lua_poller_p(lua_State *L, int idx)
+{
+    return skb_lua_isclass(L, idx, &skb_lua_poller_key);
 }
 
 static int skb_perform(skb_op *op) { return skb_op_run(op); }
 
 /* Accepts integers and floats with an integer value, like luaL_checkinteger. */
-static int skb_lua_isint(lua_State *L, int idx)
+static int skb_lua_int_p(lua_State *L, int idx)
 {
     int ok = 0;
     if (lua_type(L, idx) != LUA_TNUMBER)
@@ -55,36 +124,61 @@ static int skb_lua_getint(lua_State *L, int idx)
     return (int)v;
 }
 
-static int skb_lua_isstring(lua_State *L, int idx)
+static int skb_lua_string_p(lua_State *L, int idx)
 {
     return lua_type(L, idx) == LUA_TSTRING;
 }
 
-static int skb_lua_isoptstring(lua_State *L, int idx)
+static int skb_lua_optstring_p(lua_State *L, int idx)
 {
     return lua_type(L, idx) == LUA_TSTRING || lua_isnil(L, idx);
 }
 
-static int skb_lua_isoptnumber(lua_State *L, int idx)
+static int skb_lua_optnumber_p(lua_State *L, int idx)
 {
     return lua_type(L, idx) == LUA_TNUMBER || lua_isnil(L, idx);
 }
 
-static int skb_lua_isoptint(lua_State *L, int idx)
+static int skb_lua_optint_p(lua_State *L, int idx)
 {
-    return skb_lua_isint(L, idx) || lua_isnil(L, idx);
+    return skb_lua_int_p(L, idx) || lua_isnil(L, idx);
 }
 
-static int skb_lua_isflag(lua_State *L, int idx)
+static int skb_lua_flag_p(lua_State *L, int idx)
 {
     return lua_isboolean(L, idx) || lua_type(L, idx) == LUA_TNUMBER;
 }
 
-static int skb_lua_isoptval(lua_State *L, int idx)
+static int skb_lua_optval_p(lua_State *L, int idx)
 {
-    return lua_isboolean(L, idx) || skb_lua_isint(L, idx) ||
+    return lua_isboolean(L, idx) || skb_lua_int_p(L, idx) ||
            lua_type(L, idx) == LUA_TSTRING;
 }
+
+/* SWIG's own message for a bad argument reads a userdata as one of its own
+ * to name its type, which another library's userdata (io.stdout) is not;
+ * so each check raises Lua's usual "bad argument" error itself. */
+static int skb_lua_argtype(lua_State *L, int idx, const char *expected)
+{
+    return luaL_argerror(L, idx, lua_pushfstring(L, "%s expected, got %s",
+                                                 expected, luaL_typename(L, idx)));
+}
+
+#define SKB_LUA_CHECK(name, what)                          \
+    static int skb_lua_##name(lua_State *L, int idx)       \
+    {                                                      \
+        return skb_lua_##name##_p(L, idx) ? 1 : skb_lua_argtype(L, idx, what); \
+    }
+SKB_LUA_CHECK(socket, "socketkit.Socket")
+SKB_LUA_CHECK(file, "socketkit.SocketFile")
+SKB_LUA_CHECK(poller, "socketkit.Poller")
+SKB_LUA_CHECK(int, "integer")
+SKB_LUA_CHECK(string, "string")
+SKB_LUA_CHECK(optstring, "string or nil")
+SKB_LUA_CHECK(optnumber, "number or nil")
+SKB_LUA_CHECK(optint, "integer or nil")
+SKB_LUA_CHECK(flag, "boolean or number")
+SKB_LUA_CHECK(optval, "boolean, integer or string")
 
 static int skb_lua_any(lua_State *L, int idx)
 {
@@ -116,19 +210,19 @@ static int skb_lua_pushaddr(lua_State *L, const sk_addr *a)
 %}
 
 /* Counts, ports, descriptors and options are Lua integers, never floats. */
-%typemap(in, checkfn="skb_lua_isint") int
+%typemap(in, checkfn="skb_lua_int") int
 %{ $1 = skb_lua_getint(L, $input); %}
 %typemap(out) int
 %{ lua_pushinteger(L, (lua_Integer)$1); SWIG_arg++; %}
 
-%typemap(in, checkfn="skb_lua_isint") size_t
+%typemap(in, checkfn="skb_lua_int") size_t
 %{ $1 = skb_lua_getsize(L, $input); %}
 
 /* nil means "no limit". */
-%typemap(in, checkfn="skb_lua_isoptint") skb_size
+%typemap(in, checkfn="skb_lua_optint") skb_size
 %{ $1 = lua_isnil(L, $input) ? SKB_ALL : skb_lua_getsize(L, $input); %}
 
-%typemap(in, checkfn="skb_lua_isoptnumber") skb_timeout
+%typemap(in, checkfn="skb_lua_optnumber") skb_timeout
 %{ $1 = lua_isnil(L, $input) ? SK_TIMEOUT_NONE : (double)lua_tonumber(L, $input); %}
 %typemap(out) skb_timeout
 %{ if ($1 == SK_TIMEOUT_NONE) lua_pushnil(L); else lua_pushnumber(L, $1); SWIG_arg++; %}
@@ -139,7 +233,7 @@ static int skb_lua_pushaddr(lua_State *L, const sk_addr *a)
 %{ if (temp$argnum == SK_TIMEOUT_NONE) lua_pushnil(L); else lua_pushnumber(L, temp$argnum); SWIG_arg++; %}
 
 /* Lua's 0 is true, so numbers count by value and booleans by truth. */
-%typemap(in, checkfn="skb_lua_isflag") skb_flag
+%typemap(in, checkfn="skb_lua_flag") skb_flag
 %{ $1 = lua_isboolean(L, $input) ? lua_toboolean(L, $input) : lua_tonumber(L, $input) != 0; %}
 %typemap(in, numinputs=0) skb_flag *FLAG_OUT (int temp)
 %{ temp = 0; $1 = &temp; %}
@@ -152,14 +246,22 @@ static int skb_lua_pushaddr(lua_State *L, const sk_addr *a)
 %{ if (SWIG_arg == 0) { lua_pushboolean(L, 1); SWIG_arg++; } %}
 
 /* Bytes in: any Lua string, NULs included. */
-%typemap(in, checkfn="skb_lua_isstring") (const char *DATA, size_t LEN)
+%typemap(in, checkfn="skb_lua_string") (const char *DATA, size_t LEN)
 %{ $1 = ($1_ltype)lua_tolstring(L, $input, &$2); %}
 
-/* Hosts: a string, or nil for the any-address. */
-%typemap(in, checkfn="skb_lua_isoptstring") const char *HOST
-%{ $1 = lua_isnil(L, $input) ? NULL : ($1_ltype)lua_tostring(L, $input); %}
+/* Hosts: a string, or nil for the any-address. Other C strings (a mode, a
+ * constant's name) may be nil too: the library answers EINVAL for NULL. */
+%typemap(in, checkfn="skb_lua_optstring") const char *HOST, const char *
+%{
+    if (lua_isnil(L, $input))
+        $1 = NULL;
+    else if (skb_lua_has_nul(L, $input))
+        return skb_lua_fail_nul(L, "$symname", $input);
+    else
+        $1 = ($1_ltype)lua_tostring(L, $input);
+%}
 
-%typemap(in, checkfn="skb_lua_isoptval") skb_optval
+%typemap(in, checkfn="skb_lua_optval") skb_optval
 %{
     $1.bytes = NULL;
     $1.len = 0;
@@ -216,14 +318,33 @@ static int skb_lua_pushaddr(lua_State *L, const sk_addr *a)
 %typemap(argout) skb_file **NEW_FILE
 %{ SWIG_NewPointerObj(L, temp$argnum, SWIGTYPE_p_skb_file, 1); SWIG_arg++; %}
 
-/* A handle whose userdata was finalised (or nil passed as self) is a
- * closed socket, not a crash. */
-%typemap(check) struct sk_socket *self, struct skb_file *self
+/* self must be an object of the method's class: nil, a number or another
+ * library's userdata raise a Lua error, as a wrong argument to Lua's own
+ * functions does. */
+%typemap(in, checkfn="skb_lua_socket") struct sk_socket *self
+%{
+    if (!SWIG_IsOK(SWIG_ConvertPtr(L, $input, (void **)&$1, $descriptor, 0)))
+        SWIG_fail_ptr("$symname", $argnum, $descriptor);
+%}
+%typemap(in, checkfn="skb_lua_file") struct skb_file *self
+%{
+    if (!SWIG_IsOK(SWIG_ConvertPtr(L, $input, (void **)&$1, $descriptor, 0)))
+        SWIG_fail_ptr("$symname", $argnum, $descriptor);
+%}
+
+/* A handle whose userdata was finalised is a closed socket, not a crash. */
+%typemap(in, checkfn="skb_lua_poller") struct skb_poller *self
+%{
+    if (!SWIG_IsOK(SWIG_ConvertPtr(L, $input, (void **)&$1, $descriptor, 0)))
+        SWIG_fail_ptr("$symname", $argnum, $descriptor);
+%}
+
+%typemap(check) struct sk_socket *self, struct skb_file *self, struct skb_poller *self
 %{ if (!$1 && !SKB_NULL_SELF_OK("$symname")) { lua_pushnil(L); lua_pushstring(L, "closed or collected object"); lua_pushstring(L, "EBADF"); return 3; } %}
 
 /* __close receives the error object, which it ignores. */
 %typemap(in, checkfn="skb_lua_any") skb_any
-%{ (void)0; %}
+%{ $1 = 0; %}
 %{
 typedef int skb_any;
 typedef struct skb_text { char s[400]; } skb_text;

@@ -13,10 +13,8 @@
     }
     void __close(skb_any err) { (void)err; sk_close($self); }
     void __gc(lua_State *L) {
-        swig_lua_userdata *usr = (swig_lua_userdata *)lua_touserdata(L, 1);
-        if (usr->own)
-            sk_socket_free($self);
-        usr->ptr = NULL;
+        (void)$self;
+        sk_socket_free((sk_socket *)skb_lua_release(L, SWIGTYPE_p_sk_socket));
     }
 }
 
@@ -28,22 +26,32 @@
     }
     void __close(skb_any err) { (void)err; sk_file_close($self); }
     void __gc(lua_State *L) {
-        swig_lua_userdata *usr = (swig_lua_userdata *)lua_touserdata(L, 1);
-        if (usr->own)
-            sk_file_free($self);
-        usr->ptr = NULL;
+        (void)$self;
+        sk_file_free((sk_file *)skb_lua_release(L, SWIGTYPE_p_skb_file));
     }
 }
 
 /* SWIG's __index looks a method up through several tables and string
- * pushes on every call (over a third of a readline's cost). Methods are
- * found with one rawget here; anything else (the family/type/proto
- * attributes) goes on to SWIG's own __index. */
+ * pushes on every call (over a third of a readline's cost). Each class's
+ * __index is wrapped: a method found once through SWIG's own __index is
+ * kept in a table of ours and found with one rawget afterwards; anything
+ * else (the family/type/proto attributes) goes to SWIG's __index every
+ * time. The wrappers of SWIG's metamethods also refuse a first argument
+ * that is not an object of the class, which SWIG's would dereference. */
 %{
+static int skb_lua_not_ours(lua_State *L)
+{
+    return luaL_argerror(L, 1, "expected a socketkit object of this class");
+}
+
+/* upvalues: the class metatable, SWIG's __index, the method cache */
 static int skb_lua_index(lua_State *L)
 {
+    if (!lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(1)))
+        return skb_lua_not_ours(L);
+    lua_pop(L, 1);
     lua_pushvalue(L, 2);
-    lua_rawget(L, lua_upvalueindex(1));
+    lua_rawget(L, lua_upvalueindex(3));
     if (!lua_isnil(L, -1))
         return 1;
     lua_pop(L, 1);
@@ -51,23 +59,25 @@ static int skb_lua_index(lua_State *L)
     lua_pushvalue(L, 1);
     lua_pushvalue(L, 2);
     lua_call(L, 2, 1);
+    if (lua_type(L, -1) == LUA_TFUNCTION && lua_type(L, 2) == LUA_TSTRING) {
+        lua_pushvalue(L, 2);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, lua_upvalueindex(3));
+    }
     return 1;
 }
 
-static void skb_lua_fast_index(lua_State *L, const char *cls)
+/* upvalues: the class metatable, SWIG's metamethod */
+static int skb_lua_guarded(lua_State *L)
 {
-    SWIG_Lua_get_class_metatable(L, cls);
-    if (lua_istable(L, -1)) {
-        lua_getfield(L, -1, ".fn");
-        lua_getfield(L, -2, "__index");
-        if (lua_istable(L, -2) && lua_isfunction(L, -1)) {
-            lua_pushcclosure(L, skb_lua_index, 2);
-            lua_setfield(L, -2, "__index");
-        } else {
-            lua_pop(L, 2);
-        }
-    }
+    int n = lua_gettop(L);
+    if (n < 1 || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, lua_upvalueindex(1)))
+        return skb_lua_not_ours(L);
     lua_pop(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    return lua_gettop(L);
 }
 
 /* f:lines(): Lua's iterator idiom over readline; a failure raises, as
@@ -89,41 +99,152 @@ static int skb_lua_lines_next(lua_State *L)
 
 static int skb_lua_lines(lua_State *L)
 {
-    if (!lua_isuserdata(L, 1))
+    if (!skb_lua_file_p(L, 1))
         return luaL_argerror(L, 1, "expected a socketkit file");
     lua_settop(L, 1);
     lua_pushcclosure(L, skb_lua_lines_next, 1);
     return 1;
 }
 
-static void skb_lua_add_method(lua_State *L, const char *cls, const char *name,
-                               lua_CFunction fn)
+/* upvalues: a namespace table, SWIG's metamethod of it */
+static int skb_lua_guarded_module(lua_State *L)
 {
-    SWIG_Lua_get_class_metatable(L, cls);
-    if (lua_istable(L, -1)) {
-        lua_getfield(L, -1, ".fn");
-        if (lua_istable(L, -1)) {
-            lua_pushcfunction(L, fn);
-            lua_setfield(L, -2, name);
-        }
+    int n = lua_gettop(L);
+    if (n < 1 || !lua_rawequal(L, 1, lua_upvalueindex(1)))
+        return luaL_argerror(L, 1, "expected the socketkit table it belongs to");
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+/* upvalue: SWIG's global swig_equals, which takes anything for two of
+ * SWIG's userdata. */
+static int skb_lua_guarded_equals(lua_State *L)
+{
+    int i;
+    for (i = 1; i <= 2; i++)
+        if (!skb_lua_socket_p(L, i) && !skb_lua_file_p(L, i))
+            return skb_lua_argtype(L, i, "socketkit object");
+    lua_settop(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 2, 1);
+    return 1;
+}
+
+/* upvalue: SWIG's global swig_type, which takes any userdata for one of
+ * SWIG's. */
+static int skb_lua_guarded_type(lua_State *L)
+{
+    if (lua_isuserdata(L, 1) && !skb_lua_socket_p(L, 1) && !skb_lua_file_p(L, 1))
+        return skb_lua_argtype(L, 1, "socketkit object or a plain value");
+    lua_settop(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+/* Replaces field `name` of the table at index t by fn closed over the
+ * value given at index with (0: none) and the old function. */
+static void skb_lua_wrap_field(lua_State *L, int t, const char *name,
+                               lua_CFunction fn, int with)
+{
+    lua_getfield(L, t, name);
+    if (!lua_isfunction(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    if (with) {
+        lua_pushvalue(L, with);
+        lua_insert(L, -2);
+    }
+    lua_pushcclosure(L, fn, with ? 2 : 1);
+    lua_setfield(L, t, name);
+}
+
+/* Wraps the metamethod `name` of the metatable on top of the stack. */
+static void skb_lua_guard(lua_State *L, const char *name)
+{
+    int mt = lua_gettop(L);
+    skb_lua_wrap_field(L, mt, name, skb_lua_guarded, mt);
+}
+
+/* A namespace table of SWIG's (the module, a class's static table) at
+ * index t: its metamethods accept only it. */
+static void skb_lua_guard_namespace(lua_State *L, int t)
+{
+    int mt;
+    if (!lua_istable(L, t) || !lua_getmetatable(L, t))
+        return;
+    mt = lua_gettop(L);
+    skb_lua_wrap_field(L, mt, "__index", skb_lua_guarded_module, t);
+    skb_lua_wrap_field(L, mt, "__newindex", skb_lua_guarded_module, t);
+    skb_lua_wrap_field(L, mt, "__call", skb_lua_guarded_module, t);
+    lua_pop(L, 1);
+}
+
+/* The module table (at index mod), its class tables, and SWIG's global
+ * helpers, which would take anything for one of SWIG's objects. */
+static void skb_lua_guard_module(lua_State *L, int mod)
+{
+    static const char *const classes[] = { "Socket", "SocketFile", "Poller" };
+    size_t i;
+    for (i = 0; i < sizeof classes / sizeof classes[0]; i++) {
+        lua_getfield(L, mod, classes[i]);
+        skb_lua_guard_namespace(L, lua_gettop(L));
         lua_pop(L, 1);
     }
+    skb_lua_guard_namespace(L, mod);
+    lua_pushglobaltable(L);
+    skb_lua_wrap_field(L, lua_gettop(L), "swig_equals", skb_lua_guarded_equals, 0);
+    skb_lua_wrap_field(L, lua_gettop(L), "swig_type", skb_lua_guarded_type, 0);
     lua_pop(L, 1);
+}
+
+/* Finds a class's metatable through an object SWIG makes (a placeholder
+ * that owns nothing and is cleared at once), records it under key, and
+ * wraps its __index and SWIG's other metamethods. `methods` (may be NULL)
+ * are methods of ours written against the Lua API, put straight into the
+ * cache. */
+static void skb_lua_setup_class(lua_State *L, swig_type_info *type, void *key,
+                                const luaL_Reg *methods)
+{
+    static char placeholder;
+    void *p = NULL;
+    SWIG_NewPointerObj(L, &placeholder, type, 0);
+    SWIG_ConvertPtr(L, -1, &p, type, SWIG_POINTER_CLEAR);
+    if (!lua_getmetatable(L, -1)) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pushlightuserdata(L, key);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, LUA_REGISTRYINDEX);
+    skb_lua_guard(L, "__newindex");
+    skb_lua_guard(L, "__eq");
+    lua_pushvalue(L, -1);                 /* metatable */
+    lua_getfield(L, -2, "__index");       /* SWIG's __index */
+    lua_newtable(L);                      /* the method cache */
+    for (; methods && methods->name; methods++) {
+        lua_pushcfunction(L, methods->func);
+        lua_setfield(L, -2, methods->name);
+    }
+    lua_pushcclosure(L, skb_lua_index, 3);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 2);
 }
 %}
 
-%init %{
-    skb_lua_add_method(L, "SocketFile", "lines", skb_lua_lines);
-    skb_lua_fast_index(L, "Socket");
-    skb_lua_fast_index(L, "SocketFile");
-%}
 
 /* ------------------------------------------------------------------------ */
 /* Poller. Each poller has a table in the registry, keyed by the handle:
  * regs[fd] = {socket object or false, data} and regs[socket object] = fd,
  * so a wait hands back the very objects that were added and keeps them
  * alive while registered (a socket closed meanwhile is dropped by the
- * library and never reported; its entry goes at remove or re-add). */
+ * library and never reported; its entry goes at remove, at re-add, or
+ * when its number is registered again). */
 
 %typemap(in, numinputs=0) skb_poller **NEW_POLLER (sk_poller *temp)
 %{ temp = NULL; $1 = &temp; %}
@@ -148,23 +269,23 @@ static skb_status skb_poller_new(skb_poller **NEW_POLLER) { return sk_poller_new
         return t;
     }
     void __gc(lua_State *L) {
-        swig_lua_userdata *usr = (swig_lua_userdata *)lua_touserdata(L, 1);
-        if (usr->own) {
-            lua_pushlightuserdata(L, $self);
+        sk_poller *p = (sk_poller *)skb_lua_release(L, SWIGTYPE_p_skb_poller);
+        (void)$self;
+        if (p) {
+            lua_pushlightuserdata(L, p);
             lua_pushnil(L);
             lua_rawset(L, LUA_REGISTRYINDEX);
-            sk_poller_free($self);
+            sk_poller_free(p);
         }
-        usr->ptr = NULL;
     }
 }
 
 %{
 /* The poller at index 1 (NULL once collected) with its table pushed. */
-static sk_poller *skb_lua_poller(lua_State *L)
+static sk_poller *skb_lua_this_poller(lua_State *L)
 {
     void *p = NULL;
-    if (!lua_isuserdata(L, 1) || !SWIG_IsOK(SWIG_ConvertPtr(L, 1, &p, SWIGTYPE_p_skb_poller, 0)))
+    if (!skb_lua_poller_p(L, 1) || !SWIG_IsOK(SWIG_ConvertPtr(L, 1, &p, SWIGTYPE_p_skb_poller, 0)))
         luaL_argerror(L, 1, "expected a socketkit poller");
     lua_pushlightuserdata(L, p);
     lua_rawget(L, LUA_REGISTRYINDEX);
@@ -178,11 +299,11 @@ static int skb_lua_target(lua_State *L, sk_socket **s, int *fd)
     void *p = NULL;
     *s = NULL;
     *fd = -1;
-    if (lua_isuserdata(L, 2) && SWIG_IsOK(SWIG_ConvertPtr(L, 2, &p, SWIGTYPE_p_sk_socket, 0))) {
+    if (skb_lua_socket_p(L, 2) && SWIG_IsOK(SWIG_ConvertPtr(L, 2, &p, SWIGTYPE_p_sk_socket, 0))) {
         *s = (sk_socket *)p;
         return 1;
     }
-    if (!skb_lua_isint(L, 2))
+    if (!skb_lua_int_p(L, 2))
         return luaL_argerror(L, 2, "expected a socketkit socket or a descriptor");
     *fd = skb_lua_getint(L, 2);
     return 0;
@@ -191,7 +312,7 @@ static int skb_lua_target(lua_State *L, sk_socket **s, int *fd)
 static unsigned skb_lua_events(lua_State *L, int idx)
 {
     lua_Integer v;
-    if (!skb_lua_isint(L, idx))
+    if (!skb_lua_int_p(L, idx))
         return (unsigned)luaL_argerror(L, idx, "events must be an integer");
     v = (lua_Integer)lua_tointeger(L, idx);
     if (v < INT_MIN || v > (lua_Integer)UINT_MAX)
@@ -215,7 +336,7 @@ static int skb_lua_poller_add(lua_State *L)
     unsigned events;
     sk_poller *p;
     lua_settop(L, 4);
-    p = skb_lua_poller(L); /* regs at 5 */
+    p = skb_lua_this_poller(L); /* regs at 5 */
     is_socket = skb_lua_target(L, &s, &fd);
     events = skb_lua_events(L, 3);
     if (!p || (is_socket && !s))
@@ -228,6 +349,21 @@ static int skb_lua_poller_add(lua_State *L)
     }
     if (err)
         return skb_lua_fail(L, err);
+    /* The number may have been a socket's that was closed while registered
+     * (the library dropped it then): that socket's entry goes now, so a
+     * long-lived poller holds at most one closed socket per number, and
+     * sockets closed and dropped by a server are collected. */
+    lua_rawgeti(L, 5, fd);
+    if (lua_istable(L, -1)) {
+        lua_rawgeti(L, -1, 1);
+        if (lua_isuserdata(L, -1) && !lua_rawequal(L, -1, 2)) {
+            lua_pushnil(L);
+            lua_rawset(L, 5);
+        } else {
+            lua_pop(L, 1);
+        }
+    }
+    lua_pop(L, 1);
     if (is_socket) { /* a closed socket's old entry, if any, goes */
         lua_pushvalue(L, 2);
         lua_rawget(L, 5);
@@ -262,7 +398,7 @@ static int skb_lua_poller_modify(lua_State *L)
     unsigned events;
     sk_poller *p;
     lua_settop(L, 4);
-    p = skb_lua_poller(L);
+    p = skb_lua_this_poller(L);
     is_socket = skb_lua_target(L, &s, &fd);
     events = skb_lua_events(L, 3);
     if (!p || (is_socket && !s))
@@ -292,7 +428,7 @@ static int skb_lua_poller_remove(lua_State *L)
     int fd, err, is_socket;
     sk_poller *p;
     lua_settop(L, 2);
-    p = skb_lua_poller(L); /* regs at 3 */
+    p = skb_lua_this_poller(L); /* regs at 3 */
     is_socket = skb_lua_target(L, &s, &fd);
     if (!p || (is_socket && !s))
         return skb_lua_closed(L);
@@ -334,7 +470,7 @@ static int skb_lua_poller_wait(lua_State *L)
     int err, k = 0;
     sk_poller *p;
     lua_settop(L, 2);
-    p = skb_lua_poller(L); /* regs at 3 */
+    p = skb_lua_this_poller(L); /* regs at 3 */
     if (!lua_isnil(L, 2)) {
         if (lua_type(L, 2) != LUA_TNUMBER)
             return luaL_argerror(L, 2, "timeout must be nil or a number");
@@ -371,10 +507,24 @@ static int skb_lua_poller_wait(lua_State *L)
 }
 %}
 
+%{
+static const luaL_Reg skb_lua_file_methods[] = {
+    { "lines", skb_lua_lines },
+    { NULL, NULL }
+};
+
+static const luaL_Reg skb_lua_poller_methods[] = {
+    { "add", skb_lua_poller_add },
+    { "modify", skb_lua_poller_modify },
+    { "remove", skb_lua_poller_remove },
+    { "wait", skb_lua_poller_wait },
+    { NULL, NULL }
+};
+%}
+
 %init %{
-    skb_lua_add_method(L, "Poller", "add", skb_lua_poller_add);
-    skb_lua_add_method(L, "Poller", "modify", skb_lua_poller_modify);
-    skb_lua_add_method(L, "Poller", "remove", skb_lua_poller_remove);
-    skb_lua_add_method(L, "Poller", "wait", skb_lua_poller_wait);
-    skb_lua_fast_index(L, "Poller");
+    skb_lua_guard_module(L, lua_gettop(L));
+    skb_lua_setup_class(L, SWIGTYPE_p_sk_socket, &skb_lua_socket_key, NULL);
+    skb_lua_setup_class(L, SWIGTYPE_p_skb_file, &skb_lua_file_key, skb_lua_file_methods);
+    skb_lua_setup_class(L, SWIGTYPE_p_skb_poller, &skb_lua_poller_key, skb_lua_poller_methods);
 %}

@@ -6,13 +6,30 @@
  * raises SocketKit::ResolutionError. Bytes are binary Strings.
  *
  * Blocking calls run without the GVL. Ruby interrupts such a call (Thread#kill,
- * Thread#raise, Timeout, Ctrl-C) through RUBY_UBF_IO: it signals the thread
- * with SIGVTALRM, again and again until the thread has left the call, so a
- * signal landing just before the syscall is not lost. Ruby installs that
- * handler without SA_RESTART, so the syscall fails with EINTR; the interrupt
- * handler given to socketkit then returns non-zero, the call returns EINTR,
- * and the wrapper lets Ruby run its pending interrupts, which either raise
- * or return, in which case the call is made again.
+ * Thread#raise, Timeout, Ctrl-C, a trapped signal) through RUBY_UBF_IO: it
+ * signals the thread with SIGVTALRM, again and again until the thread has
+ * left the call, so a signal landing just before the syscall is not lost.
+ * Ruby installs its handlers without SA_RESTART, so the syscall fails with
+ * EINTR and socketkit asks the interrupt handler given to it, which says
+ * "stop": the call returns EINTR having kept its progress (sendall's bytes
+ * sent, a file's buffered bytes, a connect under way in the kernel), and
+ * the wrapper, holding the GVL again, runs Ruby's pending interrupts. If
+ * they raise, the exception goes up; if they return (a trap handler ran),
+ * the call goes on with the time that is left of its one budget: a socket
+ * in timeout mode gets the remaining time as its timeout for the rest of
+ * the call, and its own timeout back afterwards, unless someone set another
+ * meanwhile; with no time left the call raises the timeout. (Running the
+ * interrupts from inside the call would need rb_thread_call_with_gvl, whose
+ * return to the GVL-free region may itself raise, through the library.)
+ * A lone thread keeps the GVL during the call (see skb_perform): there the
+ * handler runs the interrupts itself under rb_protect, and socketkit
+ * retries with the time left.
+ *
+ * One SocketFile is used by one thread at a time (the library's rule), so
+ * each file holds a Mutex that its blocking methods take for the whole call,
+ * GVL release included: other threads wait their turn, as with Ruby's IO.
+ * A trap handler that uses the file its thread is reading raises
+ * ThreadError (recursive locking) instead of re-entering the stream.
  */
 
 %{
@@ -21,16 +38,20 @@
 static VALUE skrb_eTimeout = Qnil;
 static VALUE skrb_eResolution = Qnil;
 
+/* The message of a timeout the wrapper itself ran into ("" until then). */
+static __thread char skrb_message[64];
+
 /* The message must be sk_last_error() exactly; SystemCallError#initialize
  * prefixes strerror, so the message is set again afterwards (Exception keeps
  * it in the hidden "mesg" attribute). */
 static VALUE skrb_exception(int err)
 {
-    const char *msg = sk_last_error();
+    const char *msg = skrb_message[0] ? skrb_message : sk_last_error();
     VALUE m, exc;
     if (!msg || !*msg)
         msg = sk_strerror(err);
     m = rb_str_new_cstr(msg);
+    skrb_message[0] = '\0';
     if (err >= SK_ERR_BASE) {
         exc = rb_exc_new_str(skrb_eResolution, m);
         rb_iv_set(exc, "@errno", INT2NUM(err));
@@ -50,13 +71,99 @@ static void skrb_raise(int err)
     rb_exc_raise(skrb_exception(err));
 }
 
-static int skrb_interrupted(void *ctx)
+/* The blocking call a thread is in (NULL: none), for the interrupt
+ * handler; a trap handler may start another, so each call keeps its
+ * caller's. */
+typedef struct skrb_call {
+    int nogvl; /* the call released the GVL */
+    int state; /* non-zero: the tag of an exception to raise afterwards */
+} skrb_call;
+
+static __thread skrb_call *skrb_current;
+static __thread int skrb_handler_installed;
+
+/* The file whose method is running, set by the self typemaps just before
+ * the method's body and taken by skb_perform (Qnil for a socket's). */
+static __thread VALUE skrb_owner = Qnil;
+static ID skrb_id_lock;   /* a file's Mutex */
+static ID skrb_id_socket; /* a file's socket, whose timeout it spends */
+
+static VALUE skrb_check_ints(VALUE unused)
 {
-    (void)ctx;
-    return 1;
+    (void)unused;
+    rb_thread_check_ints();
+    return Qnil;
 }
 
-static __thread int skrb_handler_installed;
+static void skrb_run_interrupts(skrb_call *c)
+{
+    rb_protect(skrb_check_ints, Qnil, &c->state);
+}
+
+/* socketkit's interrupt check: without the GVL, stop (the wrapper runs the
+ * interrupts); with it, run them here and retry unless one raised. */
+static int skrb_interrupted(void *ctx)
+{
+    skrb_call *c = skrb_current;
+    (void)ctx;
+    if (!c)
+        return 0;
+    if (c->nogvl)
+        return 1;
+    if (!c->state)
+        skrb_run_interrupts(c);
+    return c->state != 0;
+}
+
+/* The time a call has, carried across its retries after EINTR. */
+typedef struct skrb_budget {
+    double     start;    /* when the call began */
+    sk_socket *s;        /* the socket whose timeout it spends, once known */
+    double     timeout;  /* that timeout (<= 0: not timed) */
+    double     set;      /* the remaining time last set on s (0: none) */
+} skrb_budget;
+
+/* Before a retry: gives the socket the time that is left, or returns
+ * ETIMEDOUT when none is. */
+static int skrb_budget_retry(skrb_budget *b, skb_op *op, VALUE owner)
+{
+    double left;
+    if (!b->s) {
+        VALUE sock = NIL_P(owner) ? Qnil : rb_ivar_get(owner, skrb_id_socket);
+        b->s = op->s ? op->s : NIL_P(sock) ? NULL : (sk_socket *)DATA_PTR(sock);
+        if (!b->s || sk_gettimeout(b->s, &b->timeout) != 0)
+            b->timeout = SK_TIMEOUT_NONE;
+    }
+    if (b->timeout <= 0)
+        return 0;
+    left = b->start + b->timeout - skb_monotonic();
+    if (left <= 0)
+        return ETIMEDOUT;
+    if (sk_settimeout(b->s, left) == 0)
+        b->set = left;
+    return 0;
+}
+
+/* The socket's own timeout back, unless another was set meanwhile. */
+static void skrb_budget_restore(skrb_budget *b)
+{
+    double now_set;
+    if (b->set > 0 && sk_gettimeout(b->s, &now_set) == 0 && now_set == b->set)
+        sk_settimeout(b->s, b->timeout);
+}
+
+static const char *skrb_op_name(int code)
+{
+    static const char *const names[] = {
+        [SKB_ACCEPT] = "accept", [SKB_CONNECT] = "connect", [SKB_RECV] = "recv",
+        [SKB_RECVFROM] = "recvfrom", [SKB_SEND] = "send", [SKB_SENDALL] = "sendall",
+        [SKB_SENDTO] = "sendto", [SKB_FREAD] = "read", [SKB_FREADLINE] = "readline",
+        [SKB_FWRITE] = "write", [SKB_FFLUSH] = "flush", [SKB_PWAIT] = "wait",
+        [SKB_FCLOSE] = "close",
+    };
+    const char *name = code >= 0 && code < (int)(sizeof names / sizeof names[0]) ? names[code] : NULL;
+    return name ? name : "call";
+}
 
 static void *skrb_run(void *p)
 {
@@ -99,31 +206,69 @@ static VALUE skrb_bytes_value(skb_bytes *b)
  * handlers have no SA_RESTART), and Thread#raise, Thread#kill and Timeout
  * all need a second thread, which then takes the first path.
  * RB_NOGVL_INTR_FAIL: Ruby must not raise out of rb_nogvl, because the op
- * may hold heap memory; interrupts are run here once that is released. */
+ * may hold heap memory and the file's lock; interrupts already pending
+ * when the call would start are run here, and it starts again. */
 static int skb_perform(skb_op *op)
 {
+    skrb_call call = { 0, 0 };
+    skrb_call *outer;
+    skrb_budget budget = { skb_monotonic(), NULL, 0, 0 };
+    VALUE owner = skrb_owner, lock = Qnil;
+    int retried = 0;
+
+    skrb_owner = Qnil;
     if (!skrb_handler_installed) {
         sk_set_interrupt_handler(skrb_interrupted, NULL);
         skrb_handler_installed = 1;
     }
+    if (!NIL_P(owner)) {
+        lock = rb_ivar_get(owner, skrb_id_lock);
+        if (!NIL_P(lock))
+            rb_mutex_lock(lock);
+    }
     skrb_lend_string(op);
+    outer = skrb_current;
+    skrb_current = &call;
     for (;;) {
         op->err = -1;
-        if (rb_thread_alone())
-            skb_op_run(op);
-        else
+        call.nogvl = !rb_thread_alone();
+        if (call.nogvl)
             rb_nogvl(skrb_run, op, RUBY_UBF_IO, NULL, RB_NOGVL_INTR_FAIL);
-        if (op->err != EINTR && op->err != -1)
-            return op->err;
+        else
+            skb_op_run(op);
+        if (call.state || (op->err != -1 && (op->err != EINTR || !call.nogvl)))
+            break;
+        call.nogvl = 0;
+        skrb_run_interrupts(&call);
+        if (call.state)
+            break;
+        if (op->err == EINTR && op->code == SKB_FWRITE) {
+            op->err = 0; /* the stream took the bytes; the next flush sends them */
+            break;
+        }
+        retried |= op->err == EINTR;
+        if (retried && skrb_budget_retry(&budget, op, owner) == ETIMEDOUT) {
+            op->err = ETIMEDOUT;
+            snprintf(skrb_message, sizeof skrb_message, "%s: %s",
+                     skrb_op_name(op->code), sk_strerror(ETIMEDOUT));
+            break;
+        }
+        skrb_lend_string(op);
+    }
+    skrb_budget_restore(&budget);
+    skrb_current = outer;
+    if (!NIL_P(lock))
+        rb_mutex_unlock(lock);
+    if (call.state) {
         if (op->out)
             skb_bytes_release(op->out);
-        rb_thread_check_ints();
-        skrb_lend_string(op);
-        if (op->err == EINTR && op->code == SKB_FWRITE)
-            return 0; /* the stream took the bytes; the next flush sends them */
-        if (op->err == EINTR && op->code == SKB_CONNECT)
-            op->retrying = 1;
+        rb_jump_tag(call.state);
     }
+    /* A connect that went on after EINTR may find itself already made. */
+    if (retried && op->code == SKB_CONNECT && op->err == EISCONN)
+        op->err = 0;
+    RB_GC_GUARD(owner);
+    return op->err;
 }
 
 static VALUE skrb_addr(const sk_addr *a)
@@ -196,8 +341,23 @@ static size_t skrb_size(VALUE v)
 %typemap(freearg) (const char *DATA, size_t LEN)
 %{ RB_GC_GUARD(keep$argnum); %}
 
-%typemap(in) const char *HOST
-%{ $1 = NIL_P($input) ? NULL : ($1_ltype)StringValueCStr($input); %}
+/* Hosts (nil: the any-address) and other C strings (a mode, a constant's
+ * name; nil reaches the library as NULL, which it refuses). A NUL inside
+ * raises ArgumentError: the C string would end there and name something
+ * else. The frozen twin keeps the bytes in place while the GVL is released
+ * (a connect resolves its host name without it). */
+%typemap(in) const char *HOST (VALUE keep), const char * (VALUE keep)
+%{
+    keep = Qnil;
+    if (NIL_P($input)) {
+        $1 = NULL;
+    } else {
+        keep = rb_str_new_frozen(StringValue($input));
+        $1 = ($1_ltype)StringValueCStr(keep);
+    }
+%}
+%typemap(freearg) const char *HOST, const char *
+%{ RB_GC_GUARD(keep$argnum); %}
 
 %typemap(in) skb_optval
 %{
@@ -267,12 +427,29 @@ static size_t skrb_size(VALUE v)
 %typemap(in, numinputs=0) skb_file **NEW_FILE (sk_file *temp)
 %{ temp = NULL; $1 = &temp; %}
 %typemap(argout) skb_file **NEW_FILE
-%{ $result = SWIG_Ruby_AppendOutput($result, SWIG_NewPointerObj(temp$argnum, SWIGTYPE_p_skb_file, SWIG_POINTER_OWN)); %}
+%{
+    {
+        VALUE file = SWIG_NewPointerObj(temp$argnum, SWIGTYPE_p_skb_file, SWIG_POINTER_OWN);
+        rb_ivar_set(file, skrb_id_lock, rb_mutex_new());
+        rb_ivar_set(file, skrb_id_socket, self);
+        $result = SWIG_Ruby_AppendOutput($result, file);
+    }
+%}
 
 /* self is always an instance of the class whose method runs; SWIG's
  * general conversion would compare type names on every call. */
 %typemap(in) struct sk_socket *self, struct skb_file *self
 %{ $1 = ($1_ltype)DATA_PTR($input); %}
 
-%typemap(check) struct sk_socket *self, struct skb_file *self
-%{ if (!$1) { rb_syserr_fail(EBADF, "object without a handle"); } %}
+%typemap(check) struct sk_socket *self
+%{
+    if (!$1)
+        rb_syserr_fail(EBADF, "object without a handle");
+    skrb_owner = Qnil;
+%}
+%typemap(check) struct skb_file *self
+%{
+    if (!$1)
+        rb_syserr_fail(EBADF, "object without a handle");
+    skrb_owner = self;
+%}

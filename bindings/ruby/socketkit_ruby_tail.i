@@ -28,6 +28,8 @@
 }
 
 %init %{
+    skrb_id_lock = rb_intern("__skb_lock"); /* no "@": hidden from Ruby code */
+    skrb_id_socket = rb_intern("__skb_socket");
     {
         VALUE errno_mod = rb_const_get(rb_cObject, rb_intern("Errno"));
         VALUE etimedout = rb_const_get(errno_mod, rb_intern("ETIMEDOUT"));

@@ -185,6 +185,8 @@ typedef int (*sk_interrupt_fn)(void *ctx);
 #define SK_MSG_OOB        1
 #define SK_MSG_WAITALL    256
 #define SK_MSG_DONTWAIT   64
+#define SK_MSG_TRUNC      32
+#define SK_MSG_CTRUNC     8
 #define SK_SHUT_RD        0
 #define SK_SHUT_WR        1
 #define SK_SHUT_RDWR      2
@@ -356,6 +358,14 @@ SK_API int sk_shutdown(sk_socket *s, int how);
  *  0 return is an orderly EOF (or a zero-length datagram). A len of 0 waits
  *  as recv(2) does (on an idle stream it blocks, or times out) and then
  *  reports 0 bytes. buf may be NULL only when len is 0.
+ *  Datagram sizes: on a datagram socket (SOCK_DGRAM, SOCK_SEQPACKET) with
+ *  SK_MSG_TRUNC in flags, *nread is the datagram's real length, which may
+ *  be more than len; only the first len bytes are written to buf. With
+ *  SK_MSG_PEEK | SK_MSG_TRUNC and len 0 (buf NULL) this waits for the next
+ *  datagram and tells its size without taking it. On a TCP stream
+ *  SK_MSG_TRUNC discards the bytes instead of copying them, as recv(2)
+ *  does there. (SK_MSG_CTRUNC is the flag recvmsg reports when control
+ *  data was cut short; given to sk_recv it changes nothing.)
  *  Errors: EINVAL (s or nread NULL, buf NULL with len > 0), EBADF (closed,
  *  or closed by another thread while waiting), ETIMEDOUT, EAGAIN, EINTR
  *  (interrupt handler asked), ECONNRESET, ENOTCONN. */
@@ -379,7 +389,8 @@ SK_API int sk_sendall(sk_socket *s, const void *buf, size_t len, int flags,
 
 /** Receives a datagram (or stream bytes) and its source, Python's
  *  recvfrom(len, flags). *from gets the sender; for a connected stream
- *  socket the kernel reports no address and from->family is 0.
+ *  socket the kernel reports no address and from->family is 0. With
+ *  SK_MSG_TRUNC, *nread is the datagram's real length, as for sk_recv.
  *  Errors: as sk_recv, and EINVAL when from is NULL. */
 SK_API int sk_recvfrom(sk_socket *s, void *buf, size_t len, int flags,
                        size_t *nread, sk_addr *from);

@@ -48,7 +48,8 @@ enum fn { FN_send, FN_recv, FN_sendto, FN_recvfrom, FN_connect, FN_accept4,
           FN_poll, FN_setsockopt, FN_COUNT };
 
 /* A fault: kind, an optional stall before it, and a byte count for SHORT. */
-enum kind { K_PASS = 1, K_EINTR, K_EAGAIN, K_SHORT };
+/* K_ERRNO fails with the errno given as its byte count (ENOBUFS, ENOMEM). */
+enum kind { K_PASS = 1, K_EINTR, K_EAGAIN, K_SHORT, K_ERRNO };
 #define FAULT(kind, stall_ms, bytes) \
     ((uintmax_t)(kind) | ((uintmax_t)(stall_ms) << 8) | ((uintmax_t)(bytes) << 32))
 
@@ -128,6 +129,9 @@ static int apply(uintmax_t f, event *e, size_t *len)
         if (len && *len > bytes)
             *len = bytes;
         return 0;
+    case K_ERRNO:
+        errno = (int)bytes;
+        return 1;
     default:
         return 0;
     }
@@ -576,6 +580,113 @@ static void test_interrupted_sendall_reports_progress(void **state)
     finish_sending(&x, 11);
 }
 
+/* ---- resource errors the kernel will not make on demand ---------------------- */
+
+/* ENOBUFS and ENOMEM are not retried and lose nothing: sendall reports how
+ * far it got, and the peer holds exactly those bytes; the next call works. */
+static void sendall_enobufs(double timeout)
+{
+    sending x;
+    size_t nsent = 0;
+    start_sending(&x, 5000, timeout);
+    INJECT(send, K_SHORT, 0, 700);
+    INJECT(send, K_ERRNO, 0, ENOBUFS);
+    SK_FAILS(ENOBUFS, sk_sendall(x.a, x.data, x.len, 0, &nsent));
+    assert_int_equal(nsent, 700);
+    assert_non_null(strstr(sk_last_error(), "sendall"));
+    SK_OK(sk_sendall(x.a, x.data + nsent, x.len - nsent, 0, &nsent));
+    finish_sending(&x, x.len);
+}
+
+static void recv_enomem(double timeout)
+{
+    sk_socket *a, *b;
+    char buf[16];
+    size_t n = 0;
+    SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
+    SK_OK(sk_settimeout(a, timeout));
+    assert_int_equal(write(sk_fileno(b), "kept", 4), 4);
+    target = sk_fileno(a);
+    INJECT(recv, K_ERRNO, 0, ENOMEM);
+    SK_FAILS(ENOMEM, sk_recv(a, buf, sizeof buf, 0, &n));
+    SK_OK(sk_recv(a, buf, sizeof buf, 0, &n));
+    assert_int_equal(n, 4);
+    assert_memory_equal(buf, "kept", 4);
+    sk_socket_free(a);
+    sk_socket_free(b);
+}
+
+/* A readline that meets ENOMEM halfway keeps what it had: the retry gives
+ * the whole line. */
+static void test_file_readline_enomem_keeps_bytes(void **state)
+{
+    sk_socket *a, *b;
+    sk_file *f;
+    char buf[64];
+    size_t n = 0;
+    (void)state;
+    SK_OK(sk_socketpair(SK_AF_UNIX, SK_SOCK_STREAM, 0, &a, &b));
+    SK_OK(sk_makefile(a, "rb", 0, &f));
+    assert_int_equal(write(sk_fileno(b), "hal", 3), 3);
+    target = sk_fileno(a);
+    INJECT(recv, K_PASS, 0, 0);
+    INJECT(recv, K_ERRNO, 0, ENOMEM);
+    SK_FAILS(ENOMEM, sk_file_readline(f, buf, sizeof buf, &n));
+    assert_int_equal(write(sk_fileno(b), "f\n", 2), 2);
+    SK_READLINE_IS(f, buf, sizeof buf, &n, "half\n");
+    sk_file_free(f);
+    sk_socket_free(a);
+    sk_socket_free(b);
+}
+
+/* A listener whose accept fails for want of memory keeps its connection
+ * queued: the next accept takes it. */
+static void test_accept_enobufs_keeps_listener(void **state)
+{
+    int port = 0;
+    sk_socket *l = sk_test_listener(SK_AF_INET, &port), *c, *conn = NULL;
+    (void)state;
+    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
+    SK_OK(sk_connect(c, "127.0.0.1", port));
+    target = sk_fileno(l);
+    INJECT(accept4, K_ERRNO, 0, ENOBUFS);
+    INJECT(accept4, K_ERRNO, 0, ENOMEM);
+    SK_FAILS(ENOBUFS, sk_accept(l, &conn, NULL));
+    assert_null(conn);
+    SK_FAILS(ENOMEM, sk_accept(l, &conn, NULL));
+    SK_OK(sk_accept(l, &conn, NULL));
+    SK_OK(sk_sendall(c, "ok", 2, 0, NULL));
+    sk_test_recv_exactly(conn, "ok", 2);
+    sk_socket_free(conn);
+    sk_socket_free(c);
+    sk_socket_free(l);
+}
+
+static void test_sendto_enobufs(void **state)
+{
+    sk_socket *u, *v;
+    int port = 0;
+    size_t n = 0;
+    char buf[8];
+    sk_addr me;
+    (void)state;
+    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_DGRAM, 0, &u));
+    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_DGRAM, 0, &v));
+    SK_OK(sk_bind(v, "127.0.0.1", 0));
+    SK_OK(sk_getsockname(v, &me));
+    port = me.port;
+    target = sk_fileno(u);
+    INJECT(sendto, K_ERRNO, 0, ENOBUFS);
+    SK_FAILS(ENOBUFS, sk_sendto(u, "dg", 2, 0, "127.0.0.1", port, &n));
+    assert_non_null(strstr(sk_last_error(), "127.0.0.1"));
+    SK_OK(sk_sendto(u, "dg", 2, 0, "127.0.0.1", port, &n));
+    SK_OK(sk_settimeout(v, SANITY_BOUND));
+    SK_OK(sk_recv(v, buf, sizeof buf, 0, &n));
+    assert_int_equal(n, 2);
+    sk_socket_free(u);
+    sk_socket_free(v);
+}
+
 /* ---- a retry gets only the time that is left -------------------------------- */
 
 static void test_recv_retry_gets_time_left(void **state)
@@ -803,6 +914,13 @@ int main(void)
         T(test_file_readline_retry_gets_time_left),
         T(test_kernel_eagain_by_mode),
         T(test_timeout_mode_steady_state),
+        TM(test_sendall_enobufs_blocking, sendall_enobufs, SK_TIMEOUT_NONE),
+        TM(test_sendall_enobufs_timeout_mode, sendall_enobufs, SANITY_BOUND),
+        TM(test_recv_enomem_blocking, recv_enomem, SK_TIMEOUT_NONE),
+        TM(test_recv_enomem_timeout_mode, recv_enomem, SANITY_BOUND),
+        T(test_file_readline_enomem_keeps_bytes),
+        T(test_accept_enobufs_keeps_listener),
+        T(test_sendto_enobufs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -686,6 +686,11 @@ test("sendall 16 MiB to a reader process, checksum compared", function()
   l:close()
 end, true)
 
+-- The misuse cases shared with the Lua 5.1/LuaJIT suite.
+for _, c in ipairs(dofile((arg[0]:match("^(.*)/[^/]*$") or ".") .. "/misuse.lua")) do
+  test(c[1], function() c[2](sk, tmpdir) end)
+end
+
 ---------------------------------------------------------------------------
 -- The poller: socketkit.poller() with add/modify/remove/wait/wakeup, the
 -- same objects handed back, sockets kept alive while registered, closed
@@ -885,6 +890,92 @@ test("poller: 10,000 sockets in one poller", function()
   assert(rawequal(ev[1].socket, socks[9999]))
   for _, s in ipairs(socks) do s:close() end
 end, true)
+
+-- Descriptors once every finaliser has run: full collections until the
+-- count stops changing (a finaliser can drop the last reference to another
+-- object with one), so a baseline and a later count are taken the same way.
+local function settled_fd_count()
+  local n = -1
+  for _ = 1, 10 do
+    collectgarbage("collect")
+    collectgarbage("collect")
+    local m = fd_count()
+    if m == n then return m end
+    n = m
+  end
+  return n
+end
+
+test("poller: 10,000 pollers dropped: descriptors come back; their socket still works", function()
+  local a, b = poller_pair()
+  local before = settled_fd_count()
+  local function churn() -- its locals leave no stack slot behind
+    for i = 1, 10000 do
+      local p = assert(sk.poller())
+      if i % 2 == 0 then assert(p:add(a, sk.POLLIN, i)) end
+      if i % 3 == 0 then assert(p:add(b, sk.POLLOUT)) end
+    end
+  end
+  churn()
+  eq(settled_fd_count(), before, "descriptors after collection")
+  -- The collected pollers let go of the sockets: both still work, and a
+  -- new poller takes them.
+  assert(b:sendall("after"))
+  eq(a:recv(10), "after")
+  local p = assert(sk.poller())
+  assert(p:add(a, sk.POLLIN, "new"))
+  assert(b:sendall("x"))
+  local ev = assert(p:wait(POLL_BOUND))
+  eq(#ev, 1, "events")
+  eq(ev[1].data, "new")
+  assert(rawequal(ev[1].socket, a), "the same socket")
+end, true)
+
+test("makefile: 10,000 files dropped: descriptors come back", function()
+  local before = settled_fd_count()
+  local function churn()
+    for i = 1, 5000 do
+      local a, b = assert(sk.socketpair())
+      local r = assert(a:makefile("rb"))
+      local w = assert(a:makefile("wb"))
+      assert(w:write("unflushed\n")) -- flushed, if at all, by the collector
+      if i % 2 == 0 then
+        assert(b:sendall("line\nrest"))
+        eq(r:readline(), "line\n") -- "rest" stays in the file's buffer
+      end
+      if i % 3 == 0 then a:close() end -- then only the files hold it
+      if i % 5 == 0 then r:close() end
+    end
+  end
+  churn()
+  eq(settled_fd_count(), before, "descriptors after collection")
+end, true)
+
+test("poller: sockets closed while registered and dropped are collected, never reported", function()
+  local p = assert(sk.poller())
+  local alive = setmetatable({}, { __mode = "k" })
+  local function churn()
+    for i = 1, 1000 do
+      local a, b = poller_pair()
+      assert(p:add(a, sk.POLLIN, { i }))
+      assert(b:sendall("x")) -- ready: a report would show it
+      alive[a] = true
+      assert(a:close())
+      assert(b:close())
+    end
+  end
+  settled_fd_count() -- no earlier garbage frees a lower number meanwhile
+  churn()
+  collectgarbage("collect")
+  collectgarbage("collect")
+  eq(#assert(p:wait(0)), 0, "events from closed sockets")
+  -- The poller keeps at most the last closed socket of each descriptor
+  -- number (until that number is registered again); every pair here got
+  -- the same two numbers, so one socket is left.
+  local left = 0
+  for _ in pairs(alive) do left = left + 1 end
+  assert(left <= 1, string.format("%d closed sockets still held by the poller", left))
+end)
 
 ---------------------------------------------------------------------------
 

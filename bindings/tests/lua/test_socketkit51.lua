@@ -148,5 +148,17 @@ test("garbage collection closes forgotten descriptors", function()
   probe:close()
 end)
 
+-- The misuse cases shared with the Lua 5.4 suite.
+do
+  local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."
+  local tmpdir = os.tmpname()
+  os.remove(tmpdir)
+  assert(os.execute("mkdir -p " .. tmpdir))
+  for _, c in ipairs(dofile(here .. "/misuse.lua")) do
+    test(c[1], function() c[2](sk, tmpdir) end)
+  end
+  os.execute("rm -rf " .. tmpdir)
+end
+
 print(string.format("%d tests, %d failed", ran, failed))
 os.exit(failed == 0 and 0 or 1)

@@ -180,6 +180,64 @@ class TestPoller < Minitest::Test
     assert_operator fd_count, :<=, before + 6 # the conservative GC may keep a few
   end
 
+  def settled_fd_count
+    3.times { GC.start(full_mark: true, immediate_sweep: true) }
+    fd_count
+  end
+
+  # In a method of its own, so no local of the caller's frame keeps one.
+  def make_and_drop_pollers(count, a, b)
+    count.times do |i|
+      p = SK::Poller.new
+      p.add(a, SK::POLLIN, i) if i.even?
+      p.add(b, SK::POLLOUT) if (i % 3).zero?
+      # a collection now and then, as a long-running program has: 10,000
+      # pollers at once would be 20,000 descriptors
+      GC.start if (i % 1000) == 999
+    end
+    nil
+  end
+
+  def test_10000_pollers_dropped_socket_still_works
+    skip "heavy" if quick?
+    a, b = pair
+    before = settled_fd_count
+    make_and_drop_pollers(10_000, a, b)
+    assert_equal before, settled_fd_count
+    # The collected pollers let go of the sockets: both still work, and a
+    # new poller takes them.
+    b.sendall("after")
+    assert_equal "after", a.recv(10)
+    p = SK::Poller.new
+    p.add(a, SK::POLLIN, :new)
+    b.sendall("x")
+    assert_equal [[a, SK::POLLIN, :new]], p.wait(BOUND)
+  end
+
+  def register_close_and_drop(poller, count, seen)
+    count.times do |i|
+      a, b = pair
+      poller.add(a, SK::POLLIN, [i])
+      b.sendall("x") # ready: a report would show it
+      seen[a] = true
+      a.close
+      b.close
+    end
+    nil
+  end
+
+  def test_closed_sockets_dropped_are_collected_never_reported
+    p = SK::Poller.new
+    seen = ObjectSpace::WeakMap.new
+    settled_fd_count
+    register_close_and_drop(p, 1000, seen)
+    3.times { GC.start(full_mark: true, immediate_sweep: true) }
+    assert_equal [], p.wait(0)
+    # The poller keeps at most the last closed socket of each number (every
+    # pair here got the same two); the conservative GC may keep a few more.
+    assert_operator seen.keys.size, :<=, 6
+  end
+
   def test_ten_thousand_sockets
     skip "heavy" if quick?
     p = SK::Poller.new

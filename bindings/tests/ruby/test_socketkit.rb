@@ -141,6 +141,33 @@ class TestSocketKit < Minitest::Test
     s.close
   end
 
+  # Every argument the library takes as a C string refuses a NUL inside:
+  # the string would end there and name another address, path or mode.
+  def test_embedded_nul_is_an_argument_error
+    s = SK::Socket.new
+    u = SK::Socket.new(SK::AF_UNIX, SK::SOCK_DGRAM)
+    Dir.mktmpdir do |dir|
+      path = File.join(dir, "p")
+      assert_raises(ArgumentError) { s.bind("127.0.0.1\0junk", 0) }
+      assert_raises(ArgumentError) { s.connect("127.0.0.1\0junk", 9) }
+      assert_raises(ArgumentError) { s.connect_ex("127.0.0.1\0junk", 9) }
+      assert_raises(ArgumentError) { u.sendto("x", "#{path}\0/etc/evil") }
+      assert_raises(ArgumentError) { u.bind("#{path}\0/etc/evil") }
+      assert_raises(ArgumentError) { u.connect("#{path}\0/etc/evil") }
+      assert_empty Dir.children(dir), "nothing was bound under the prefix"
+      assert_raises(ArgumentError) { s.makefile("w\0garbage") }
+      assert_raises(ArgumentError) { SK.constant("AF_INET\0junk") }
+      # The same strings without the NUL still work.
+      u.bind(path)
+      assert_equal [path, 0], u.getsockname
+      assert_equal SK::AF_INET, SK.constant("AF_INET")
+      s.makefile("w").close
+    end
+    assert_equal 0, s.getsockname[1], "the refused bind changed nothing"
+  ensure
+    [s, u].each { |x| x&.close }
+  end
+
   def test_tcp_accept_addresses_binary_eof
     l = listener
     host, port = l.getsockname
@@ -448,6 +475,32 @@ class TestSocketKit < Minitest::Test
     3.times { GC.start(full_mark: true, immediate_sweep: true) }
     before = fd_count
     make_and_drop(10_000)
+    3.times { GC.start(full_mark: true, immediate_sweep: true) }
+    assert_equal before, fd_count
+  end
+
+  def make_and_drop_files(pairs)
+    pairs.times do |i|
+      a, b = SK.socketpair
+      r = a.makefile("rb")
+      w = a.makefile("wb")
+      w.write("unflushed\n") # flushed, if at all, by the collector
+      if i.even?
+        b.sendall("line\nrest")
+        raise "readline" unless r.readline == "line\n" # "rest" stays buffered
+      end
+      a.close if (i % 3).zero? # then only the files hold the descriptor
+      r.close if (i % 5).zero?
+      GC.start if (i % 1000) == 999 # 10,000 files at once: 20,000 descriptors
+    end
+    nil
+  end
+
+  def test_10000_files_dropped_and_collected
+    skip "heavy" if quick?
+    3.times { GC.start(full_mark: true, immediate_sweep: true) }
+    before = fd_count
+    make_and_drop_files(5_000)
     3.times { GC.start(full_mark: true, immediate_sweep: true) }
     assert_equal before, fd_count
   end

@@ -97,11 +97,15 @@ class TestThreads < Minitest::Test
   CASES.each do |kind|
     define_method("test_gvl_released_and_kill_#{kind}") do
       t, _result, closers = start_blocked(kind)
+      # This thread running while the other is blocked shows the GVL is free.
+      # Outside the watchdog: each Thread.pass is a sched_yield, and on a
+      # loaded machine 1000 of them took longer than the watchdog's bound
+      # (which then closed the socket under the blocked call). Were the GVL
+      # held, the watchdog, a Ruby thread, could not run anyway.
+      counter = 0
+      1000.times { counter += 1; Thread.pass }
+      assert_equal 1000, counter
       with_watchdog(closers) do
-        # This thread running while the other is blocked shows the GVL is free.
-        counter = 0
-        1000.times { counter += 1; Thread.pass }
-        assert_equal 1000, counter
         assert t.alive?
         t.kill
         assert_same t, t.join(JOIN), "Thread#kill did not stop #{kind}"
@@ -234,5 +238,89 @@ class TestThreads < Minitest::Test
       Process.kill("KILL", io.pid) rescue nil
       io.close
     end
+  end
+
+  # One SocketFile read by several threads at once: each call has the file
+  # to itself (a per-file Mutex held across the GVL release), so every line
+  # arrives whole and exactly once, whatever the interleaving.
+  %i[readline read].each do |how|
+    define_method("test_threads_share_one_file_#{how}") do
+      a, b = SK.socketpair
+      a.settimeout(JOIN)
+      f = a.makefile("rb")
+      lines = Array.new(4000) { |i| format("line %05d %s\n", i, "x" * (i % 50)) }
+      writer = Thread.new do
+        lines.each_slice(100) { |s| b.sendall(s.join) }
+        b.shutdown(SK::SHUT_WR)
+      end
+      readers = Array.new(4) do
+        Thread.new do
+          got = []
+          loop do
+            piece = how == :readline ? f.readline : f.read(7)
+            break if piece.empty?
+
+            got << piece
+          end
+          got
+        end
+      end
+      pieces = readers.map { |t| t.join(JOIN * 3)&.value }
+      writer.join(JOIN)
+      refute_includes pieces, nil, "a reader never finished"
+      if how == :readline
+        assert_equal lines.sort, pieces.flatten.sort
+      else
+        assert_equal lines.join.bytesize, pieces.flatten.sum(&:bytesize)
+        assert pieces.flatten.all? { |p| p.bytesize == 7 || p.bytesize == lines.join.bytesize % 7 }
+      end
+    ensure
+      f&.close
+      [a, b].each { |s| s&.close }
+    end
+  end
+
+  # A thread waiting for the file's lock is still interruptible, and the
+  # file serves the next caller once the holder is done.
+  def test_waiting_for_a_busy_file_can_be_killed
+    a, b = SK.socketpair
+    f = a.makefile("rwb")
+    holder = Thread.new { f.readline }
+    wait_in_syscall(holder, :recvfrom)
+    waiter = Thread.new { f.readline }
+    200.times { break if waiter.status == "sleep"; sleep 0.01 }
+    assert_equal "sleep", waiter.status, "the second reader waits for the lock"
+    waiter.kill
+    assert_same waiter, waiter.join(JOIN)
+    b.sendall("first\nsecond\n")
+    assert_equal "first\n", holder.value
+    assert_equal "second\n", f.readline
+  ensure
+    f&.close
+    [a, b].each { |s| s&.close }
+  end
+
+  # A trap handler that uses the file its own thread is reading gets an
+  # exception (the lock is not recursive), never a re-entered stream.
+  def test_trap_reusing_the_file_being_read_raises
+    a, b = SK.socketpair
+    f = a.makefile("rb")
+    seen = Queue.new
+    old = trap("USR1") do
+      f.readline
+    rescue ThreadError => e
+      seen << e
+    end
+    t = Thread.new { f.readline }
+    wait_in_syscall(t, :recvfrom)
+    Process.kill("USR1", Process.pid)
+    500.times { break unless seen.empty?; sleep 0.01 }
+    b.sendall("whole\n")
+    assert_equal "whole\n", t.value
+    assert_kind_of ThreadError, seen.pop
+  ensure
+    trap("USR1", old || "DEFAULT")
+    f&.close
+    [a, b].each { |s| s&.close }
   end
 end
