@@ -108,6 +108,18 @@ mkdir -p debian && printf 'Source: x\n\nPackage: x\nArchitecture: any\n' >debian
 dep=$(dpkg-shlibdeps -O example 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 echo "dpkg-shlibdeps: $dep"
 [[ $dep == *"libsocketkit1 (>= 1.0.0)"* ]] || fail "dpkg-shlibdeps gave '$dep'"
+# A program that uses a symbol added later needs that version: take the
+# installed symbols file's newest function and link against it.
+read -r newest since < <(awk '$1 ~ /^sk_/ { split($1, s, "@"); print s[1], $2 }' \
+  /var/lib/dpkg/info/libsocketkit1:*.symbols | sort -k2,2V | tail -n1)
+if [[ $since != 1.0.0 ]]; then
+  printf 'extern void %s(void);\nint main(void) { void (*volatile f)(void) = %s; return f == 0; }\n' \
+    "$newest" "$newest" >newer.c
+  cc -o newer newer.c $flags || fail "a program using $newest does not link"
+  dep=$(dpkg-shlibdeps -O newer 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+  echo "dpkg-shlibdeps for a program using $newest: $dep"
+  [[ $dep == *"libsocketkit1 (>= $since)"* ]] || fail "dpkg-shlibdeps gave '$dep', not >= $since"
+fi
 
 lua=$(lua5.4 -e 'local sk = require "socketkit"
   local a, b = assert(sk.socketpair()); assert(a:sendall("ping")); io.write(b:recv(4), " ", sk.version(),
