@@ -24,6 +24,7 @@
  * become constants without their prefix: socketkit.AF_INET, SocketKit::AF_INET. */
 %rename("$ignore", regextarget=1, %$isfunction) "^sk_";
 %ignore sk_addr;
+%ignore sk_addrinfo;
 %ignore sk_interrupt_fn;
 %rename("%(strip:[SK_])s", regextarget=1) "^SK_";
 
@@ -31,6 +32,8 @@ typedef int skb_status;
 typedef size_t skb_size;
 typedef double skb_timeout;
 typedef int skb_flag;
+typedef int skb_bool;
+typedef double skb_conn_timeout;
 
 #if defined(SWIGLUA)
 %include "lua/socketkit_lua.i"
@@ -81,6 +84,57 @@ static const char *skb_version(void) { return sk_version(); }
 
 /* A blocking call, run the language's way (Ruby: without the GVL). */
 static int skb_perform(skb_op *op);
+
+/* Names and addresses (1.1). */
+typedef int skb_bool;
+/* create_connection's timeout: nil (or none given) is the default timeout,
+ * as Python's create_connection without one. */
+typedef double skb_conn_timeout;
+
+static skb_status skb_getaddrinfo(skb_ailist *ai, const char *host, int port,
+                                  int family, int type, int proto, int flags,
+                                  skb_timeout timeout)
+{
+    skb_op op;
+    memset(&op, 0, sizeof op);
+    op.code = SKB_GETADDRINFO;
+    op.host = host;
+    op.port = port;
+    op.family = family;
+    op.type = type;
+    op.proto = proto;
+    op.flags = flags;
+    op.timeout = timeout;
+    op.ai = ai;
+    return skb_perform(&op);
+}
+
+static skb_status skb_create_connection(sk_socket **out, const char *host, int port,
+                                        skb_conn_timeout timeout,
+                                        const char *source_host, int source_port)
+{
+    skb_op op;
+    memset(&op, 0, sizeof op);
+    op.code = SKB_CREATE_CONNECTION;
+    op.host = host;
+    op.port = port;
+    op.timeout = timeout;
+    op.source_host = source_host;
+    op.source_port = source_port;
+    op.conn = out;
+    return skb_perform(&op);
+}
+
+static skb_status skb_create_server(sk_socket **out, const char *host, int port,
+                                    const skb_server_opts *opts)
+{
+    static const skb_server_opts python = {SK_AF_INET, -1, 0};
+    if (!opts)
+        opts = &python;
+    return sk_create_server(host, port, opts->family, opts->backlog, opts->flags, out);
+}
+
+static skb_bool skb_has_dualstack_ipv6(void) { return sk_has_dualstack_ipv6(); }
 
 static skb_status skb_recv_common(sk_socket *s, int code, skb_size n,
                                   int flags, skb_bytes *out, sk_addr *from)
@@ -163,6 +217,21 @@ skb_status skb_socketpair(sk_socket **NEW_SOCKET, sk_socket **NEW_SOCKET,
 skb_status skb_from_fd(sk_socket **NEW_SOCKET, int fd);
 %rename(constant) skb_constant;
 skb_status skb_constant(int *INT_OUT, const char *name);
+
+%apply const char *HOST { const char *SOURCE_HOST };
+%rename(getaddrinfo) skb_getaddrinfo;
+skb_status skb_getaddrinfo(skb_ailist *AI_OUT, const char *HOST, int port = 0,
+                           int family = 0, int type = 0, int proto = 0,
+                           int flags = 0, skb_timeout timeout = SK_TIMEOUT_NONE);
+%rename(create_connection) skb_create_connection;
+skb_status skb_create_connection(sk_socket **NEW_SOCKET, const char *HOST, int port,
+                                 skb_conn_timeout timeout = sk_getdefaulttimeout(),
+                                 const char *SOURCE_HOST = NULL, int source_port = 0);
+%rename(create_server) skb_create_server;
+skb_status skb_create_server(sk_socket **NEW_SOCKET, const char *HOST, int port = 0,
+                             const skb_server_opts *SERVER_OPTS = NULL);
+%rename(has_dualstack_ipv6) skb_has_dualstack_ipv6;
+skb_bool skb_has_dualstack_ipv6(void);
 
 %rename(setdefaulttimeout) skb_setdefaulttimeout;
 skb_status skb_setdefaulttimeout(skb_timeout seconds);

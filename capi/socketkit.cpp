@@ -3,6 +3,7 @@
 // back. No socket logic lives here.
 #include "socketkit.h"
 
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -11,16 +12,20 @@
 #include <cerrno>
 #include <climits>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
 #include <stdexcept>
 
 #include "cpp/address.hpp"
+#include "cpp/address_info.hpp"
 #include "cpp/error.hpp"
 #include "cpp/file_stream.hpp"
+#include "cpp/happy_eyeballs.hpp"
 #include "cpp/io.hpp"
 #include "cpp/poller.hpp"
+#include "cpp/server.hpp"
 #include "cpp/socket.hpp"
 
 // The header spells the platform's constants as numbers, so that FFI callers
@@ -31,6 +36,13 @@
     X(SO_TYPE) X(SO_LINGER) X(SO_RCVLOWAT) X(IPPROTO_IP) X(IPPROTO_IPV6) X(IPPROTO_TCP)            \
     X(IPPROTO_UDP) X(TCP_NODELAY) X(IPV6_V6ONLY) X(IP_TTL) X(MSG_PEEK) X(MSG_OOB) X(MSG_WAITALL)   \
     X(MSG_DONTWAIT) X(MSG_TRUNC) X(MSG_CTRUNC) X(SHUT_RD) X(SHUT_WR) X(SHUT_RDWR) X(SOMAXCONN)
+
+// Version 1.1's resolver flags, also platform values.
+#define SK_RESOLVER_CONSTANTS(X) \
+    X(AI_PASSIVE) X(AI_CANONNAME) X(AI_NUMERICHOST) X(AI_V4MAPPED) X(AI_ALL) X(AI_ADDRCONFIG)
+
+// Version 1.1's constants of socketkit's own.
+#define SK_SERVER_CONSTANTS(X) X(SERVER_REUSE_PORT) X(SERVER_DUALSTACK)
 
 #define SK_LIBRARY_CONSTANTS(X)                                                                    \
     X(ERR_BASE) X(EAI_BADFLAGS) X(EAI_NONAME) X(EAI_AGAIN) X(EAI_FAIL) X(EAI_NODATA)               \
@@ -43,6 +55,7 @@
 
 #define SK_CHECK_PLATFORM(name) static_assert(SK_##name == (name), "SK_" #name " differs from the platform");
 SK_PLATFORM_CONSTANTS(SK_CHECK_PLATFORM)
+SK_RESOLVER_CONSTANTS(SK_CHECK_PLATFORM)
 #undef SK_CHECK_PLATFORM
 #define SK_CHECK_POLL(name, platform)                                                              \
     static_assert(SK_##name == static_cast<unsigned>(platform), "SK_" #name " differs from the platform");
@@ -86,6 +99,7 @@ struct Constant {
 #define SK_CONSTANT_ENTRY(name) {#name, SK_##name},
 #define SK_POLL_ENTRY(name, platform) {#name, static_cast<int>(SK_##name)},
 constexpr Constant kConstants[] = {SK_PLATFORM_CONSTANTS(SK_CONSTANT_ENTRY) SK_LIBRARY_CONSTANTS(SK_CONSTANT_ENTRY)
+                                       SK_RESOLVER_CONSTANTS(SK_CONSTANT_ENTRY) SK_SERVER_CONSTANTS(SK_CONSTANT_ENTRY)
                                        SK_POLL_CONSTANTS(SK_POLL_ENTRY)};
 #undef SK_POLL_ENTRY
 #undef SK_CONSTANT_ENTRY
@@ -693,6 +707,72 @@ int sk_poller_wakeup(sk_poller *p)
     sk::Poller *impl = poller_of(p);
     return impl ? impl->wakeup() : EINVAL;
 }
+
+// --- names and addresses (1.1) -------------------------------------------
+
+int sk_getaddrinfo(const char *host, int port, int family, int type, int proto, int flags, double timeout,
+                   sk_addrinfo **list, size_t *count)
+{
+    if (!list || !count)
+        return invalid("getaddrinfo");
+    return guarded("getaddrinfo", [&] {
+        sk::AddressInfoList found;
+        if (const int rc = sk::lookup_all(host, port, family, type, proto, flags, timeout, &found))
+            return rc;
+        // One allocation: the entries, then the canonical name they point to.
+        const std::size_t n = found.entries.size();
+        const std::size_t names = found.has_canonname ? found.canonname.size() + 1 : 0;
+        void *block = std::malloc(n * sizeof(sk_addrinfo) + names);
+        if (!block)
+            return sk::fail(ENOMEM, "getaddrinfo");
+        auto *entries = static_cast<sk_addrinfo *>(block);
+        char *canonname = reinterpret_cast<char *>(entries + n);
+        if (names)
+            std::memcpy(canonname, found.canonname.c_str(), names);
+        for (std::size_t i = 0; i < n; ++i) {
+            entries[i].family = found.entries[i].family;
+            entries[i].type = found.entries[i].type;
+            entries[i].proto = found.entries[i].proto;
+            copy_addr(found.entries[i].addr, &entries[i].addr);
+            entries[i].canonname = i == 0 && names ? canonname : nullptr;
+        }
+        *list = entries;
+        *count = n;
+        return 0;
+    });
+}
+
+void sk_freeaddrinfo(sk_addrinfo *list) { std::free(list); }
+
+int sk_create_connection(const char *host, int port, double timeout, const char *source_host, int source_port,
+                         sk_socket **out)
+{
+    if (!host || !out)
+        return invalid("create_connection");
+    return guarded("create_connection", [&] {
+        std::shared_ptr<sk::Socket> impl;
+        if (const int rc = sk::create_connection(host, port, timeout, source_host, source_port, &impl))
+            return rc;
+        return wrap_socket(std::move(impl), out);
+    });
+}
+
+int sk_create_server(const char *host, int port, int family, int backlog, int flags, sk_socket **out)
+{
+    if (!out || (flags & ~(SK_SERVER_REUSE_PORT | SK_SERVER_DUALSTACK)))
+        return invalid("create_server");
+    return guarded("create_server", [&] {
+        sk::ServerOptions options;
+        options.reuse_port = flags & SK_SERVER_REUSE_PORT;
+        options.dualstack = flags & SK_SERVER_DUALSTACK;
+        std::shared_ptr<sk::Socket> impl;
+        if (const int rc = sk::create_server(host, port, family, backlog, options, &impl))
+            return rc;
+        return wrap_socket(std::move(impl), out);
+    });
+}
+
+int sk_has_dualstack_ipv6(void) { return sk::has_dualstack_ipv6() ? 1 : 0; }
 
 // --- errors, interrupts, version ------------------------------------------
 

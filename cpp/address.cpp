@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "cpp/error.hpp"
+#include "cpp/resolver.hpp"
 
 namespace sk {
 namespace {
@@ -101,18 +102,15 @@ int resolve_name(int family, int socktype, const char *name, Budget &budget, End
     addrinfo hints{};
     hints.ai_family = family;
     hints.ai_socktype = socktype == SOCK_STREAM || socktype == SOCK_DGRAM ? socktype : 0;
-    addrinfo *res = nullptr;
-    errno = 0;
-    const int rc = getaddrinfo(name, nullptr, &hints, &res);
-    if (rc != 0) {
+    // In timeout mode the lookup itself stops at the deadline (resolve).
+    AddrInfoList res;
+    if (const int rc = resolve(name, nullptr, hints, budget, &res)) {
         // A lookup that outlived the call's time is the call's timeout,
         // whatever the resolver finally said (convention 2).
-        const int e = errno;
-        return budget.exhausted() ? ETIMEDOUT : from_gai_error(rc, e);
+        return budget.exhausted() ? ETIMEDOUT : rc;
     }
     std::memcpy(&out->storage, res->ai_addr, res->ai_addrlen);
     out->length = res->ai_addrlen;
-    freeaddrinfo(res);
     return budget.exhausted() ? ETIMEDOUT : 0;
 }
 

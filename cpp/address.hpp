@@ -37,7 +37,8 @@ struct HostPort {
 // spent elsewhere, so the call's first system call gets only what is left.
 // Returns 0, EINVAL (port out of range, malformed host, AF_UNIX host
 // missing), ENAMETOOLONG (AF_UNIX path longer than sun_path), EAFNOSUPPORT,
-// ETIMEDOUT (a timed budget ran out while resolving), or an SK_EAI_* code.
+// ETIMEDOUT (a timed budget ran out while resolving), EINTR (the thread's
+// interrupt check stopped the lookup), ENOMEM, or an SK_EAI_* code.
 int parse_endpoint(int family, int socktype, const char *host, int port, Budget &budget, Endpoint *out);
 
 // Decodes a kernel address ("" host and family 0 when length is 0).

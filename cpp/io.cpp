@@ -17,4 +17,6 @@ void set_interrupt_check(InterruptCheck fn, void *ctx)
 
 bool interrupt_requested() { return t_check && t_check(t_check_ctx) != 0; }
 
+bool interrupt_check_installed() { return t_check != nullptr; }
+
 }  // namespace sk

@@ -21,4 +21,7 @@ void set_interrupt_check(InterruptCheck fn, void *ctx);
 // asks the call to give up with EINTR, false to retry.
 bool interrupt_requested();
 
+// Whether the calling thread installed an interrupt check.
+bool interrupt_check_installed();
+
 }  // namespace sk

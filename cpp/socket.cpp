@@ -179,26 +179,12 @@ double Socket::default_timeout() { return g_default_seconds.load(); }
 // finishes last closes the descriptor, so no call ever uses a number the
 // kernel has handed out again.
 
-void Socket::settle(std::uint32_t seen)
+void Socket::finish(std::uint32_t claimed, int fd)
 {
-    for (;;) {
-        if (seen & kCountMask)
-            return;  // a call is in flight: the last one out settles
-        std::uint32_t want = seen;
-        if ((seen & (kClosing | kDone)) == kClosing)
-            want |= kDone;
-        if ((seen & (kReleased | kReleaseDone)) == kReleased)
-            want |= kReleaseDone;
-        if (want == seen)
-            return;
-        if (state_.compare_exchange_weak(seen, want)) {
-            if ((want ^ seen) & kDone)
-                ::close(fd_);
-            if ((want ^ seen) & kReleaseDone)
-                release_done_(release_ctx_);  // may destroy *this: nothing after it
-            return;
-        }
-    }
+    if (claimed & kDone)
+        ::close(fd);
+    if (claimed & kReleaseDone)
+        release_done_(release_ctx_);  // may destroy *this: nothing after it
 }
 
 void Socket::release_descriptor()
@@ -232,7 +218,15 @@ void Socket::release_when_idle(void (*done)(void *), void *ctx)
     close();
     release_done_ = done;
     release_ctx_ = ctx;
-    settle(state_.fetch_or(kReleased) | kReleased);
+    const int fd = fd_;
+    std::uint32_t seen = state_.load();
+    std::uint32_t next;
+    do {
+        next = seen | kReleased;
+        if ((next & kCountMask) == 0)
+            next |= due(next);
+    } while (!state_.compare_exchange_weak(seen, next));
+    finish(next & ~(seen | kReleased), fd);
 }
 
 int Socket::closed_or(int rc) const { return (state_.load() & kClosing) ? EBADF : rc; }

@@ -68,9 +68,11 @@ public:
     // may destroy this socket, and nothing touches it after done returns).
     void release_when_idle(void (*done)(void *), void *ctx);
 
-    // Marks the socket as sharing its open file with another holder (adopted
-    // descriptors, dup): its calls then re-arm the kernel timeouts before
-    // every system call instead of trusting what was armed last.
+    // Marks the socket as sharing its open file with another holder (an
+    // adopted descriptor; for a dup, both the original and the copy): its
+    // timed calls then re-arm the kernel timeouts before every system call
+    // instead of trusting what was armed last. Sockets that existed when the
+    // process forked count as shared without it.
     void mark_shared() { shared_.store(true, std::memory_order_relaxed); }
 
     // Every operation that can wait or resolve a name spends the budget its
@@ -203,16 +205,40 @@ private:
         }
         return true;
     }
+    // The thread whose decrement leaves no call in flight on a closing or
+    // released socket claims, in that same atomic step, what is then due
+    // (closing the descriptor, the release callback): once another thread
+    // may run the callback and destroy the socket, no thread that has left
+    // may touch it again, not even to read the state.
     void leave()
     {
-        const std::uint32_t now = state_.fetch_sub(1) - 1;
-        if (__builtin_expect((now & kCountMask) == 0 && (now & (kClosing | kReleased)) != 0, 0))
-            settle(now);
+        const int fd = fd_;
+        std::uint32_t seen = state_.load(std::memory_order_relaxed);
+        std::uint32_t next;
+        do {
+            next = seen - 1;
+            if (__builtin_expect((next & kCountMask) == 0 && (next & (kClosing | kReleased)) != 0, 0))
+                next |= due(next);
+        } while (!state_.compare_exchange_weak(seen, next));
+        if (__builtin_expect((next & (kDone | kReleaseDone)) != ((seen - 1) & (kDone | kReleaseDone)), 0))
+            finish(next & ~(seen - 1), fd);
     }
+    // What is due on a socket with no call in flight: kDone when closing,
+    // kReleaseDone when released, each only once.
+    static std::uint32_t due(std::uint32_t state)
+    {
+        std::uint32_t bits = 0;
+        if ((state & (kClosing | kDone)) == kClosing)
+            bits |= kDone;
+        if ((state & (kReleased | kReleaseDone)) == kReleased)
+            bits |= kReleaseDone;
+        return bits;
+    }
+    // Does what the caller's atomic step claimed: closes fd (read before the
+    // step) for kDone, runs the release callback (which may destroy *this)
+    // for kReleaseDone.
+    void finish(std::uint32_t claimed, int fd);
     void release_descriptor();
-    // With no call in flight: closes a closing descriptor and runs the
-    // release callback, each exactly once whichever thread gets here.
-    void settle(std::uint32_t seen);
     bool closing() const { return state_.load() & kClosing; }
 
     // Runs call() (a system call returning >= 0, or -1 with errno) in the

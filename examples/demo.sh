@@ -171,13 +171,13 @@ http_port=$(sed -E 's/.* port ([0-9]+).*/\1/' <<<"$line")
 echo "http server: 127.0.0.1:$http_port (python3 -m http.server)"
 
 http_check() {
-  "$bin/http_get" 127.0.0.1 "$http_port" /hello.txt >"$tmp/get.out" || return 1
+  "$bin/http_get" localhost "$http_port" /hello.txt >"$tmp/get.out" || return 1
   cat "$tmp/get.out"
   # The body is what follows the blank line after the headers.
   sed '1,/^$/d' "$tmp/get.out" | cmp -s - "$tmp/www/hello.txt" \
     || { echo "   body differs from the served file"; return 1; }
 }
-step "C HTTP/1.0 client (makefile + readline)" http_check
+step "C HTTP/1.0 client (create_connection by name, makefile + readline)" http_check
 
 echo
 echo "demo: $passed passed, $failed failed"

@@ -1,5 +1,9 @@
 /* http_get HOST PORT PATH
  *
+ * HOST is a name or a numeric address: sk_create_connection resolves it and
+ * connects with Happy Eyeballs, TIMEOUT bounding the lookup and the connect
+ * together.
+ *
  * A tiny HTTP/1.0 client: sends GET PATH, reads the status line and the
  * headers line by line through a buffered file (sk_makefile +
  * sk_file_readline), then the body until the server closes. Prints the
@@ -112,20 +116,16 @@ int main(int argc, char **argv)
 {
     sk_socket *s = NULL;
     sk_file *f = NULL;
-    int family = SK_AF_INET, rc, result;
+    int rc, result;
 
     if (argc != 4) {
         fprintf(stderr, "usage: %s HOST PORT PATH\n", argv[0]);
         return 2;
     }
-    if (strchr(argv[1], ':'))
-        family = SK_AF_INET6;
-    if ((rc = sk_socket_new(family, SK_SOCK_STREAM, 0, &s)) != 0)
-        return report("socket", rc);
-    if ((rc = sk_settimeout(s, TIMEOUT)) != 0 ||
-        (rc = sk_connect(s, argv[1], atoi(argv[2]))) != 0 ||
-        (rc = sk_makefile(s, "rwb", 0, &f)) != 0) {
-        report("connect", rc);
+    if ((rc = sk_create_connection(argv[1], atoi(argv[2]), TIMEOUT, NULL, 0, &s)) != 0)
+        return report("connect", rc);
+    if ((rc = sk_makefile(s, "rwb", 0, &f)) != 0) {
+        report("makefile", rc);
         sk_socket_free(s);
         return 1;
     }

@@ -319,25 +319,41 @@ void sk_test_run_child_steps(int (*child)(void), const char *what,
  * signals suite runs this with handlers installed without SA_RESTART. */
 void sk_test_fill_backlog(sk_test_backlog *b)
 {
+    sk_test_fill_backlog_on(b, SK_AF_INET, 0);
+}
+
+void sk_test_fill_backlog_on(sk_test_backlog *b, int family, int port)
+{
     sk_addr a;
-    struct sockaddr_in sin;
+    struct sockaddr_storage ss;
+    socklen_t sslen;
     int hung = 0;
-    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &b->listener));
-    SK_OK(sk_bind(b->listener, "127.0.0.1", 0));
+    SK_OK(sk_socket_new(family, SK_SOCK_STREAM, 0, &b->listener));
+    SK_OK(sk_bind(b->listener, sk_test_loopback(family), port));
     SK_OK(sk_listen(b->listener, 0));
     SK_OK(sk_getsockname(b->listener, &a));
     b->port = a.port;
     b->nfillers = 0;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_port = htons((unsigned short)b->port);
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    memset(&ss, 0, sizeof ss);
+    if (family == SK_AF_INET6) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((unsigned short)b->port);
+        sin6->sin6_addr = in6addr_loopback;
+        sslen = sizeof *sin6;
+    } else {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((unsigned short)b->port);
+        sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sslen = sizeof *sin;
+    }
     while (!hung && b->nfillers < 8) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         struct pollfd pfd;
         assert_true(fd >= 0);
         b->fillers[b->nfillers++] = fd;
-        if (connect(fd, (struct sockaddr *)&sin, sizeof sin) == 0)
+        if (connect(fd, (struct sockaddr *)&ss, sslen) == 0)
             continue;
         assert_int_equal(errno, EINPROGRESS);
         pfd.fd = fd;

@@ -193,6 +193,10 @@ typedef struct {
 /* Fills b (an IPv4 loopback listener) until a raw connect to it hangs. */
 void sk_test_fill_backlog(sk_test_backlog *b);
 
+/* The same on the loopback address of `family` (SK_AF_INET or SK_AF_INET6)
+ * at `port` (0: an ephemeral one). */
+void sk_test_fill_backlog_on(sk_test_backlog *b, int family, int port);
+
 /* Closes the fillers and frees the listener. */
 void sk_test_release_backlog(sk_test_backlog *b);
 

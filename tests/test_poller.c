@@ -316,7 +316,10 @@ static void wake_from_handler(int sig)
     errno = saved;
 }
 
-static void arm_timer(void (*handler)(int), int ms, struct sigaction *old)
+/* A SIGALRM after ms, and then every ms when `repeat`: a signal that comes
+ * before the wait has entered the kernel (a loaded machine) is followed by
+ * one that finds it there. */
+static void arm_timer(void (*handler)(int), int ms, int repeat, struct sigaction *old)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -324,15 +327,26 @@ static void arm_timer(void (*handler)(int), int ms, struct sigaction *old)
     sa.sa_flags = SA_RESTART; /* epoll_wait is interrupted all the same */
     sigemptyset(&sa.sa_mask);
     assert_int_equal(sigaction(SIGALRM, &sa, old), 0);
-    struct itimerval it = {{0, 0}, {ms / 1000, (ms % 1000) * 1000}};
+    struct timeval every = {ms / 1000, (ms % 1000) * 1000};
+    struct itimerval it = {repeat ? every : (struct timeval){0, 0}, every};
     assert_int_equal(setitimer(ITIMER_REAL, &it, NULL), 0);
 }
 
+/* Stops the timer; an alarm still pending is taken before the old
+ * disposition (perhaps the fatal default) comes back. */
 static void disarm_timer(const struct sigaction *old)
 {
     struct itimerval off = {{0, 0}, {0, 0}};
+    sigset_t alrm, before;
+    const struct timespec now = {0, 0};
     setitimer(ITIMER_REAL, &off, NULL);
+    sigemptyset(&alrm);
+    sigaddset(&alrm, SIGALRM);
+    sigprocmask(SIG_BLOCK, &alrm, &before);
+    while (sigtimedwait(&alrm, NULL, &now) == SIGALRM) {
+    }
     sigaction(SIGALRM, old, NULL);
+    sigprocmask(SIG_SETMASK, &before, NULL);
 }
 
 static void test_wakeup_from_signal_handler(void **state)
@@ -344,7 +358,7 @@ static void test_wakeup_from_signal_handler(void **state)
     SK_OK(sk_poller_add(f->p, f->a, SK_POLLIN, NULL));
     g_signal_poller = f->p;
     g_signal_rc = -1;
-    arm_timer(wake_from_handler, 50, &old);
+    arm_timer(wake_from_handler, 50, 0, &old);
     double start = sk_test_now();
     int rc = sk_poller_wait(f->p, ev, MAXEV, SANITY_BOUND, &n);
     double took = sk_test_now() - start;
@@ -368,7 +382,7 @@ static void test_signal_retries_unless_handler_says_eintr(void **state)
 
     /* answer 0: the wait goes on with the time left, then times out */
     sk_set_interrupt_handler(sk_test_interrupt_check, &check);
-    arm_timer(nothing, 30, &old);
+    arm_timer(nothing, 30, 1, &old);
     double start = sk_test_now();
     int rc = sk_poller_wait(f->p, ev, MAXEV, 0.3, &n);
     disarm_timer(&old);
@@ -380,7 +394,7 @@ static void test_signal_retries_unless_handler_says_eintr(void **state)
     /* answer 1: EINTR now */
     check.calls = 0;
     check.answer = 1;
-    arm_timer(nothing, 30, &old);
+    arm_timer(nothing, 30, 1, &old);
     rc = sk_poller_wait(f->p, ev, MAXEV, SK_TIMEOUT_NONE, &n);
     disarm_timer(&old);
     sk_set_interrupt_handler(NULL, NULL);

@@ -135,8 +135,9 @@ typedef struct {
     sk_poller *p;
     const record *records;
     int stop;
-    int bad;    /* an event whose udata was not one of ours */
-    long seen;  /* events reported */
+    int bad;     /* an event whose udata was not one of ours */
+    int waiting; /* set once its first wait is done */
+    long seen;   /* events reported */
     long waits;
 } churn_waiter;
 
@@ -159,6 +160,7 @@ static void *run_churn_waiter(void *arg)
         }
         c->seen += (long)n;
         c->waits++;
+        astore(&c->waiting, 1);
     }
     return NULL;
 }
@@ -176,9 +178,12 @@ static void test_churn_while_waiting(void **state)
         size_t n = 0;
         SK_OK(sk_send(peer[i], "x", 1, 0, &n)); /* every one readable */
     }
-    churn_waiter c = {p, records, 0, 0, 0, 0};
+    churn_waiter c = {p, records, 0, 0, 0, 0, 0};
     pthread_t t;
     assert_int_equal(pthread_create(&t, NULL, run_churn_waiter, &c), 0);
+    /* On a loaded machine the churn could be over before the waiter ran. */
+    for (double end = sk_test_now() + SANITY_BOUND; !aload(&c.waiting) && sk_test_now() < end;)
+        sk_test_sleep_ms(1);
     int in[SLOTS] = {0};
     unsigned seed = 12345;
     for (int round = 0; round < ROUNDS; round++) {

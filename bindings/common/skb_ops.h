@@ -105,10 +105,23 @@ static int skb_bytes_reserve(skb_bytes *b, size_t total)
 
 static size_t skb_min(size_t a, size_t b) { return a < b ? a : b; }
 
+/* getaddrinfo's result, owned by the wrapper until it is converted. */
+typedef struct skb_ailist {
+    sk_addrinfo *list;
+    size_t       count;
+} skb_ailist;
+
+/* create_server's options (a Lua table, a Ruby Hash). */
+typedef struct skb_server_opts {
+    int family;
+    int backlog;
+    int flags; /* SK_SERVER_* */
+} skb_server_opts;
+
 enum skb_opcode {
     SKB_ACCEPT, SKB_CONNECT, SKB_RECV, SKB_RECVFROM, SKB_SEND, SKB_SENDALL,
     SKB_SENDTO, SKB_FREAD, SKB_FREADLINE, SKB_FWRITE, SKB_FFLUSH, SKB_PWAIT,
-    SKB_FCLOSE
+    SKB_FCLOSE, SKB_GETADDRINFO, SKB_CREATE_CONNECTION
 };
 
 typedef struct skb_op {
@@ -125,12 +138,18 @@ typedef struct skb_op {
     skb_bytes   *out;
     sk_addr     *addr;
     sk_socket  **conn;
+    /* getaddrinfo and create_connection (and their timeout below) */
+    int          family, type, proto;
+    const char  *source_host;
+    int          source_port;
+    skb_ailist  *ai;
     int          err;
     sk_poller   *poller;    /* SKB_PWAIT: wait up to `timeout` for `max` */
     sk_event    *events;
     size_t       max;
     double       timeout;
-    double       deadline;  /* when a timed wait began + timeout (monotonic) */
+    double       deadline;  /* when a timed wait began + timeout (monotonic);
+                               a lookup sets it when it first runs */
 } skb_op;
 
 #define SKB_WAIT_BATCH 256 /* events one poller wait of a binding returns */
@@ -283,6 +302,22 @@ static int skb_close_file(sk_file *f)
     return err == EBADF ? err2 : err ? err : err2;
 }
 
+/* The timeout of a lookup or create_connection that a binding runs again
+ * after EINTR: what is left of the first run's (PEP 475), at least a
+ * nanosecond so that the library itself reports the ETIMEDOUT. */
+static double skb_time_left(skb_op *op)
+{
+    double left;
+    if (op->timeout <= 0)
+        return op->timeout;
+    if (op->deadline == 0) {
+        op->deadline = skb_monotonic() + op->timeout;
+        return op->timeout;
+    }
+    left = op->deadline - skb_monotonic();
+    return left > 1e-9 ? left : 1e-9;
+}
+
 static int skb_op_run(skb_op *op)
 {
     size_t n = 0;
@@ -327,6 +362,14 @@ static int skb_op_run(skb_op *op)
         break;
     case SKB_FCLOSE:
         err = skb_close_file(op->f);
+        break;
+    case SKB_GETADDRINFO:
+        err = sk_getaddrinfo(op->host, op->port, op->family, op->type, op->proto,
+                             op->flags, skb_time_left(op), &op->ai->list, &op->ai->count);
+        break;
+    case SKB_CREATE_CONNECTION:
+        err = sk_create_connection(op->host, op->port, skb_time_left(op), op->source_host,
+                                   op->source_port, op->conn);
         break;
     }
     if (err && op->out)

@@ -195,6 +195,77 @@ static size_t skb_lua_getsize(lua_State *L, int idx)
     return (size_t)v;
 }
 
+/* getaddrinfo's list: an array of {family=, type=, proto=, host=, port=,
+ * canonname=} (canonname only where the resolver gave one). */
+static void skb_lua_push_ailist(lua_State *L, const skb_ailist *ai)
+{
+    lua_createtable(L, (int)ai->count, 0);
+    for (size_t i = 0; i < ai->count; i++) {
+        const sk_addrinfo *e = &ai->list[i];
+        lua_createtable(L, 0, 6);
+        lua_pushinteger(L, e->family);
+        lua_setfield(L, -2, "family");
+        lua_pushinteger(L, e->type);
+        lua_setfield(L, -2, "type");
+        lua_pushinteger(L, e->proto);
+        lua_setfield(L, -2, "proto");
+        lua_pushstring(L, e->addr.host);
+        lua_setfield(L, -2, "host");
+        lua_pushinteger(L, e->addr.port);
+        lua_setfield(L, -2, "port");
+        if (e->canonname) {
+            lua_pushstring(L, e->canonname);
+            lua_setfield(L, -2, "canonname");
+        }
+        lua_rawseti(L, -2, (int)i + 1);
+    }
+}
+
+static int skb_lua_opttable_p(lua_State *L, int idx)
+{
+    return lua_istable(L, idx) || lua_isnil(L, idx);
+}
+SKB_LUA_CHECK(opttable, "table or nil")
+
+/* One integer field of an options table; absent keeps *out. */
+static void skb_lua_intfield(lua_State *L, int idx, const char *name, int *out)
+{
+    lua_getfield(L, idx, name);
+    if (!lua_isnil(L, -1)) {
+        if (!skb_lua_int_p(L, -1))
+            luaL_error(L, "option %s must be an integer", name);
+        *out = skb_lua_getint(L, -1);
+    }
+    lua_pop(L, 1);
+}
+
+/* A truth field: Lua's own truth (only nil and false are false). */
+static int skb_lua_boolfield(lua_State *L, int idx, const char *name)
+{
+    int on;
+    lua_getfield(L, idx, name);
+    on = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return on;
+}
+
+/* {family=, backlog=, reuse_port=, dualstack=}: Python's create_server
+ * defaults (AF_INET, the system's backlog, no flags) for what is absent. */
+static void skb_lua_server_opts(lua_State *L, int idx, skb_server_opts *o)
+{
+    o->family = SK_AF_INET;
+    o->backlog = -1;
+    o->flags = 0;
+    if (lua_isnil(L, idx))
+        return;
+    skb_lua_intfield(L, idx, "family", &o->family);
+    skb_lua_intfield(L, idx, "backlog", &o->backlog);
+    if (skb_lua_boolfield(L, idx, "reuse_port"))
+        o->flags |= SK_SERVER_REUSE_PORT;
+    if (skb_lua_boolfield(L, idx, "dualstack"))
+        o->flags |= SK_SERVER_DUALSTACK;
+}
+
 /* host, port of an address; nil, nil when the kernel gave none. */
 static int skb_lua_pushaddr(lua_State *L, const sk_addr *a)
 {
@@ -221,6 +292,22 @@ static int skb_lua_pushaddr(lua_State *L, const sk_addr *a)
 /* nil means "no limit". */
 %typemap(in, checkfn="skb_lua_optint") skb_size
 %{ $1 = lua_isnil(L, $input) ? SKB_ALL : skb_lua_getsize(L, $input); %}
+
+%typemap(in, checkfn="skb_lua_optnumber") skb_conn_timeout
+%{ $1 = lua_isnil(L, $input) ? sk_getdefaulttimeout() : (double)lua_tonumber(L, $input); %}
+
+%typemap(out) skb_bool
+%{ lua_pushboolean(L, $1); SWIG_arg++; %}
+
+%typemap(in, numinputs=0) skb_ailist *AI_OUT (skb_ailist temp)
+%{ temp.list = NULL; temp.count = 0; $1 = &temp; %}
+%typemap(argout) skb_ailist *AI_OUT
+%{ skb_lua_push_ailist(L, &temp$argnum); SWIG_arg++; %}
+%typemap(freearg) skb_ailist *AI_OUT
+%{ sk_freeaddrinfo(temp$argnum.list); %}
+
+%typemap(in, checkfn="skb_lua_opttable") const skb_server_opts *SERVER_OPTS (skb_server_opts temp)
+%{ skb_lua_server_opts(L, $input, &temp); $1 = &temp; %}
 
 %typemap(in, checkfn="skb_lua_optnumber") skb_timeout
 %{ $1 = lua_isnil(L, $input) ? SK_TIMEOUT_NONE : (double)lua_tonumber(L, $input); %}

@@ -257,9 +257,20 @@ static void skb_lua_setup_class(lua_State *L, swig_type_info *type, void *key,
     SWIG_arg++;
 %}
 
+/* A poller holds two descriptors behind a small userdata, so the collector
+ * sees little reason to run while forgotten pollers use up the process's
+ * descriptors: out of them, collect once and try again. */
 %rename(poller) skb_poller_new;
 %inline %{
-static skb_status skb_poller_new(skb_poller **NEW_POLLER) { return sk_poller_new(NEW_POLLER); }
+static skb_status skb_poller_new(lua_State *L, skb_poller **NEW_POLLER)
+{
+    int err = sk_poller_new(NEW_POLLER);
+    if (err == EMFILE || err == ENFILE) {
+        lua_gc(L, LUA_GCCOLLECT, 0);
+        err = sk_poller_new(NEW_POLLER);
+    }
+    return err;
+}
 %}
 
 %extend skb_poller {

@@ -278,6 +278,47 @@ static VALUE skrb_addr(const sk_addr *a)
     return rb_ary_new_from_args(2, rb_str_new_cstr(a->host), INT2NUM(a->port));
 }
 
+/* getaddrinfo's list: an Array of Hashes with Symbol keys (:family, :type,
+ * :proto, :host, :port, :canonname; canonname nil where none was given). */
+static VALUE skrb_ailist(const skb_ailist *ai)
+{
+    VALUE list = rb_ary_new_capa((long)ai->count);
+    for (size_t i = 0; i < ai->count; i++) {
+        const sk_addrinfo *e = &ai->list[i];
+        VALUE h = rb_hash_new();
+        rb_hash_aset(h, ID2SYM(rb_intern("family")), INT2NUM(e->family));
+        rb_hash_aset(h, ID2SYM(rb_intern("type")), INT2NUM(e->type));
+        rb_hash_aset(h, ID2SYM(rb_intern("proto")), INT2NUM(e->proto));
+        rb_hash_aset(h, ID2SYM(rb_intern("host")), rb_str_new_cstr(e->addr.host));
+        rb_hash_aset(h, ID2SYM(rb_intern("port")), INT2NUM(e->addr.port));
+        rb_hash_aset(h, ID2SYM(rb_intern("canonname")),
+                     e->canonname ? rb_str_new_cstr(e->canonname) : Qnil);
+        rb_ary_push(list, h);
+    }
+    return list;
+}
+
+/* create_server's options Hash (:family, :backlog, :reuse_port,
+ * :dualstack); what is absent or nil takes Python's default. */
+static void skrb_server_opts(VALUE opts, skb_server_opts *o)
+{
+    VALUE v;
+    o->family = SK_AF_INET;
+    o->backlog = -1;
+    o->flags = 0;
+    if (NIL_P(opts))
+        return;
+    Check_Type(opts, T_HASH);
+    if (!NIL_P(v = rb_hash_lookup(opts, ID2SYM(rb_intern("family")))))
+        o->family = NUM2INT(v);
+    if (!NIL_P(v = rb_hash_lookup(opts, ID2SYM(rb_intern("backlog")))))
+        o->backlog = NUM2INT(v);
+    if (RTEST(rb_hash_lookup(opts, ID2SYM(rb_intern("reuse_port")))))
+        o->flags |= SK_SERVER_REUSE_PORT;
+    if (RTEST(rb_hash_lookup(opts, ID2SYM(rb_intern("dualstack")))))
+        o->flags |= SK_SERVER_DUALSTACK;
+}
+
 /* Sizes are Integers (a Float or a numeric String is a TypeError, as in
  * Python); nil means "no limit" where a size is optional. */
 static size_t skrb_size(VALUE v)
@@ -302,6 +343,29 @@ static size_t skrb_size(VALUE v)
         rb_raise(rb_eTypeError, "size must be an Integer, not nil");
     $1 = skrb_size($input);
 %}
+
+%typemap(in) skb_conn_timeout
+%{
+    if (NIL_P($input))
+        $1 = sk_getdefaulttimeout();
+    else if (rb_obj_is_kind_of($input, rb_cNumeric))
+        $1 = NUM2DBL($input);
+    else
+        rb_raise(rb_eTypeError, "timeout must be nil or a number");
+%}
+
+%typemap(out) skb_bool
+%{ $result = $1 ? Qtrue : Qfalse; %}
+
+%typemap(in, numinputs=0) skb_ailist *AI_OUT (skb_ailist temp)
+%{ temp.list = NULL; temp.count = 0; $1 = &temp; %}
+%typemap(argout) skb_ailist *AI_OUT
+%{ $result = skrb_ailist(&temp$argnum); %}
+%typemap(freearg) skb_ailist *AI_OUT
+%{ sk_freeaddrinfo(temp$argnum.list); %}
+
+%typemap(in) const skb_server_opts *SERVER_OPTS (skb_server_opts temp)
+%{ skrb_server_opts($input, &temp); $1 = &temp; %}
 
 %typemap(in) skb_timeout
 %{

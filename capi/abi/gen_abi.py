@@ -120,11 +120,14 @@ def parse(text):
                     f = f.strip()
                     if not f:
                         continue
-                    fm = re.match(r"^(.*?)\b(\w+)\s*(?:\[\s*(\d+)\s*\])?$", f)
-                    if not fm:
+                    # "int family, type, proto": one type, several names.
+                    first, *more = [d.strip() for d in f.split(",")]
+                    fm = re.match(r"^(.*?)\b(\w+)\s*(?:\[\s*(\d+)\s*\])?$", first)
+                    if not fm or not all(re.match(r"^\w+$", d) for d in more):
                         fail("cannot parse field %r" % f)
-                    fields.append({"name": fm.group(2), "c": norm_type(fm.group(1)),
-                                   "count": int(fm.group(3)) if fm.group(3) else None})
+                    for name in [fm.group(2)] + more:
+                        fields.append({"name": name, "c": norm_type(fm.group(1)),
+                                       "count": int(fm.group(3)) if fm.group(3) else None})
                 structs[m.group(3)] = fields
                 typedefs[m.group(3)] = "struct " + m.group(1)
                 continue
@@ -251,7 +254,8 @@ def main():
                 used.add(base(t))
     for fields in structs.values():
         for f in fields:
-            if "*" not in f["c"]:
+            # Pointers are described as pointers; a nested struct on its own.
+            if "*" not in f["c"] and base(f["c"]) not in structs:
                 used.add(base(f["c"]))
     for cb in callbacks.values():
         for t in [cb["c"]] + [p["c"] for p in cb["params"]]:
@@ -277,7 +281,7 @@ def main():
         elif w[0] == "field":
             struct_info[w[1]]["offsets"][w[2]] = (int(w[3]), int(w[4]))
 
-    def describe(t):
+    def describe(t, by_value_ok=False):
         """A C type in libffi terms: pointers (and function pointer typedefs)
         are 'pointer', scalars are sized by the compiler."""
         b = base(t)
@@ -285,6 +289,10 @@ def main():
             return "pointer"
         if b == "void":
             return "void"
+        if b in typedefs and b in structs and not by_value_ok:
+            fail("type %s passed by value is not supported" % t)
+        if b in structs:
+            return "struct"  # only as a field of another struct
         if b in typedefs:
             fail("type %s passed by value is not supported" % t)
         size, signed, floating, _ = info[b]
@@ -329,7 +337,7 @@ def main():
         for f in fields:
             off, size = si["offsets"][f["name"]]
             fd = {"name": f["name"], "c": f["c"] + ("[%d]" % f["count"] if f["count"] else ""),
-                  "ffi": describe(f["c"]), "offset": off, "size": size}
+                  "ffi": describe(f["c"], by_value_ok=True), "offset": off, "size": size}
             if f["count"]:
                 fd["count"] = f["count"]
             desc["fields"].append(fd)

@@ -92,6 +92,11 @@
  * AF_UNIX the host is the path ("@name": the Linux abstract namespace, bound
  * with its exact length; "" binds to an automatically chosen abstract name)
  * and the port must be 0.
+ *
+ * Name lookups keep deadlines (version 1.1): on a socket in timeout mode the
+ * lookup inside sk_connect, sk_connect_ex, sk_bind and sk_sendto spends the
+ * call's budget, and a lookup that runs out of time returns ETIMEDOUT. In
+ * blocking and non-blocking mode names resolve without a deadline.
  */
 #ifndef SOCKETKIT_H
 #define SOCKETKIT_H
@@ -191,6 +196,18 @@ typedef int (*sk_interrupt_fn)(void *ctx);
 #define SK_SHUT_WR        1
 #define SK_SHUT_RDWR      2
 #define SK_SOMAXCONN      4096
+
+/* getaddrinfo flags (version 1.1) */
+#define SK_AI_PASSIVE     0x0001
+#define SK_AI_CANONNAME   0x0002
+#define SK_AI_NUMERICHOST 0x0004
+#define SK_AI_V4MAPPED    0x0008
+#define SK_AI_ALL         0x0010
+#define SK_AI_ADDRCONFIG  0x0020
+
+/* sk_create_server flags (version 1.1; socketkit's own values) */
+#define SK_SERVER_REUSE_PORT 0x1 /* SO_REUSEPORT on the listener */
+#define SK_SERVER_DUALSTACK  0x2 /* an AF_INET6 listener that accepts IPv4 too */
 
 /* ------------------------------------------------------------------------ */
 /* Error codes that have no errno: SK_ERR_BASE + |EAI_*|                     */
@@ -309,7 +326,8 @@ SK_API int sk_fileno(const sk_socket *s);
  *  NULL), ENAMETOOLONG (AF_UNIX path too long), EAFNOSUPPORT (family has no
  *  addresses), EBADF (closed), EADDRINUSE, EADDRNOTAVAIL, EACCES,
  *  ETIMEDOUT (timeout mode: resolving the name used up the timeout;
- *  convention 2), SK_EAI_* (name did not resolve). */
+ *  convention 2), EINTR (interrupt handler asked during a lookup),
+ *  SK_EAI_* (name did not resolve). */
 SK_API int sk_bind(sk_socket *s, const char *host, int port);
 
 /** Marks the socket as listening, Python's listen(backlog); a negative
@@ -403,6 +421,95 @@ SK_API int sk_recvfrom(sk_socket *s, void *buf, size_t len, int flags,
  *  EISCONN. */
 SK_API int sk_sendto(sk_socket *s, const void *buf, size_t len, int flags,
                      const char *host, int port, size_t *nsent);
+
+/* ------------------------------------------------------------------------ */
+/* Names and addresses (version 1.1)                                        */
+
+/** One address of a name, as sk_getaddrinfo gives it. */
+typedef struct sk_addrinfo {
+    int         family, type, proto; /* SK_AF_*, SK_SOCK_*, SK_IPPROTO_* */
+    sk_addr     addr;      /* numeric host and port, as sk_getsockname gives */
+    const char *canonname; /* with SK_AI_CANONNAME on the first entry, else
+                              NULL; lives in the list's allocation */
+} sk_addrinfo;
+
+/** Every address of a name, Python's getaddrinfo(host, port, family, type,
+ *  proto, flags), in the resolver's order. family, type and proto of 0 mean
+ *  any. A NULL or "" host is no host: the wildcard address with
+ *  SK_AI_PASSIVE, the loopback address without. flags is any of SK_AI_*.
+ *  timeout (seconds) bounds the lookup: SK_TIMEOUT_NONE waits as long as
+ *  the system resolver does, 0 is EINVAL. A lookup that runs out of time
+ *  returns ETIMEDOUT at once and leaves no code of this library running
+ *  (the request is left to the C library's resolver, which finishes it on
+ *  its own threads; the memory is reclaimed by a later lookup). A signal
+ *  during a lookup is handled as convention 3 says; when the thread has an
+ *  interrupt handler, a lookup without a timeout can be stopped too.
+ *  On success *list is one allocation of *count (>= 1) entries, released
+ *  with sk_freeaddrinfo; on failure *list and *count are untouched.
+ *  Errors: EINVAL (list or count NULL, port outside 0..65535, timeout 0,
+ *  NaN or negative other than SK_TIMEOUT_NONE), ERANGE (timeout infinite
+ *  or too large), SK_EAI_BADFLAGS (an unknown flag, or SK_AI_CANONNAME
+ *  without a host), SK_EAI_NONAME (unknown name, or no result),
+ *  SK_EAI_FAMILY, SK_EAI_SOCKTYPE, SK_EAI_SERVICE, SK_EAI_AGAIN,
+ *  SK_EAI_FAIL, SK_EAI_NODATA, SK_EAI_ADDRFAMILY, SK_EAI_MEMORY, ETIMEDOUT,
+ *  EINTR (interrupt handler asked), ENOMEM, or an errno the resolver
+ *  reported. */
+SK_API int sk_getaddrinfo(const char *host, int port, int family, int type,
+                          int proto, int flags, double timeout,
+                          sk_addrinfo **list, size_t *count);
+
+/** Releases a list from sk_getaddrinfo. NULL is a no-op. */
+SK_API void sk_freeaddrinfo(sk_addrinfo *list);
+
+/** Connects to a host by name, Python's create_connection((host, port),
+ *  timeout, source_address), with Happy Eyeballs (RFC 8305): the host is
+ *  resolved for any family (SOCK_STREAM), the addresses are tried
+ *  alternating by family starting with the resolver's first; a new attempt
+ *  starts every 250 ms while earlier ones are pending, or at once when one
+ *  fails; the first connection that completes wins and every other attempt
+ *  is closed. timeout (seconds) bounds the whole call, resolution included,
+ *  and the returned socket is left in that mode (SK_TIMEOUT_NONE: blocking,
+ *  waiting as long as the resolver and the kernel do; pass
+ *  sk_getdefaulttimeout() for Python's default). With source_host non-NULL
+ *  each attempt first binds to (source_host, source_port) ("" is the
+ *  any-address, so source_port alone picks the local port).
+ *  On success *out owns the connected socket (release it with
+ *  sk_socket_free). When every attempt fails the error of the last one to
+ *  fail is returned, and sk_last_error() lists every address tried with
+ *  its own error: "create_connection name:80 (tried [::1]:80 Connection
+ *  refused; 127.0.0.1:80 Connection timed out): Connection timed out".
+ *  Attempts still pending when the time runs out fail with ETIMEDOUT.
+ *  Errors: EINVAL (host or out NULL, port or source_port outside 0..65535,
+ *  timeout 0, NaN or negative other than SK_TIMEOUT_NONE), ERANGE (timeout
+ *  infinite or too large), SK_EAI_* (host did not resolve), ETIMEDOUT (the
+ *  lookup or every attempt ran out of time), EINTR (interrupt handler
+ *  asked), and each attempt's own failure: ECONNREFUSED, ENETUNREACH,
+ *  EHOSTUNREACH, EADDRNOTAVAIL, EADDRINUSE (source address), EMFILE, ENFILE,
+ *  ENOBUFS, ENOMEM, EACCES. */
+SK_API int sk_create_connection(const char *host, int port, double timeout,
+                                const char *source_host, int source_port,
+                                sk_socket **out);
+
+/** Makes a listening TCP socket, Python's create_server((host, port),
+ *  family, backlog, reuse_port, dualstack_ipv6): SO_REUSEADDR on; with
+ *  SK_SERVER_REUSE_PORT, SO_REUSEPORT on; on SK_AF_INET6 IPV6_V6ONLY is 1
+ *  unless SK_SERVER_DUALSTACK asks for IPv4 too; bound to (host, port)
+ *  (NULL or "" is the any-address; SK_AF_UNIX: host is the path and port
+ *  0), listening with backlog (negative: SK_SOMAXCONN, which the kernel
+ *  caps at its own limit). The socket starts in the default timeout's mode.
+ *  On success *out owns it (release it with sk_socket_free).
+ *  Errors: EINVAL (out NULL, a flag other than SK_SERVER_*,
+ *  SK_SERVER_DUALSTACK with a family other than SK_AF_INET6 or on a host
+ *  without dual stack, port out of range, malformed host), EAFNOSUPPORT
+ *  (family not SK_AF_INET, SK_AF_INET6 or SK_AF_UNIX), ENAMETOOLONG,
+ *  EADDRINUSE, EADDRNOTAVAIL, EACCES, EMFILE, ENFILE, ENOBUFS, ENOMEM,
+ *  SK_EAI_* (host did not resolve). */
+SK_API int sk_create_server(const char *host, int port, int family,
+                            int backlog, int flags, sk_socket **out);
+
+/** Python's has_dualstack_ipv6(): 1 when an SK_AF_INET6 socket here can
+ *  accept IPv4 connections too (SK_SERVER_DUALSTACK works), else 0. */
+SK_API int sk_has_dualstack_ipv6(void);
 
 /* ------------------------------------------------------------------------ */
 /* Addresses                                                                */

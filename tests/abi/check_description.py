@@ -84,6 +84,10 @@ src = ["#include <stddef.h>", '#include "%s"' % os.path.abspath(header),
 
 
 def ffi_checks(ctype, ffi, what):
+    if ffi == "struct":  # a struct inside a struct: its own entry checks its layout
+        if not any(t["name"] == ctype and t.get("kind") == "struct" for t in desc["types"]):
+            problems.append("%s: ffi struct but %s is not a described struct" % (what, ctype))
+        return
     if ffi not in FFI:
         problems.append("%s: unknown ffi type %r" % (what, ffi))
         return

@@ -51,6 +51,8 @@ static int failures;
 
 /* sk_addr as the description lays it out. */
 static size_t addr_size, off_family, off_port, off_host, host_size;
+/* sk_addrinfo as the description lays it out (version 1.1). */
+static size_t addrinfo_size, off_ai_addr, off_ai_canonname;
 
 static ffi_type *ffi_type_named(const char *n)
 {
@@ -222,6 +224,16 @@ static void read_description(const json_value *d)
     for (size_t i = 0; i < types->count; i++) {
         const json_value *t = types->items[i], *fields = json_get(t, "fields");
         const char *name = json_get_string(t, "name");
+        if (name && strcmp(name, "sk_addrinfo") == 0) {
+            addrinfo_size = (size_t)json_get_number(t, "size", 0);
+            for (size_t k = 0; fields && k < fields->count; k++) {
+                const char *fname = json_get_string(fields->items[k], "name");
+                size_t off = (size_t)json_get_number(fields->items[k], "offset", -1);
+                if (strcmp(fname, "addr") == 0) off_ai_addr = off;
+                else if (strcmp(fname, "canonname") == 0) off_ai_canonname = off;
+            }
+            continue;
+        }
         if (!name || strcmp(name, "sk_addr") != 0)
             continue;
         addr_size = (size_t)json_get_number(t, "size", 0);
@@ -238,6 +250,8 @@ static void read_description(const json_value *d)
     }
     if (!addr_size || !host_size || off_host + host_size > addr_size)
         die("sk_addr layout missing from the description", NULL);
+    if (!addrinfo_size || !off_ai_addr || off_ai_addr + addr_size > addrinfo_size)
+        die("sk_addrinfo layout missing from the description", NULL);
 }
 
 static void load(void)
@@ -725,6 +739,36 @@ static void check_bad_input(void)
     call("sk_socket_free", l);
 }
 
+/* Version 1.1's names: a server, a connection to it by name, every address
+ * of the name, laid out as the description says. */
+static void check_names(void)
+{
+    void *server = NULL, *c = NULL;
+    unsigned char *list = NULL;
+    size_t count = 0;
+    int port, dual;
+    EXPECT_RC(0, CALL("sk_create_server", "127.0.0.1", 0, K(AF_INET), -1, 0, &server));
+    port = local_port(server);
+    EXPECT_RC(0, CALL("sk_create_connection", "localhost", port, 10.0, NULL, 0, &c));
+    EXPECT_RC(0, CALL("sk_getaddrinfo", "localhost", port, K(AF_INET), K(SOCK_STREAM), 0,
+                      K(AI_CANONNAME), 5.0, &list, &count));
+    EXPECT(count >= 1 && list);
+    if (list) {
+        const unsigned char *a = list + off_ai_addr;
+        const char *canon;
+        memcpy(&canon, list + off_ai_canonname, sizeof canon);
+        EXPECT(addr_int(a, off_family) == K(AF_INET) && addr_int(a, off_port) == port);
+        EXPECT(strcmp((const char *)a + off_host, "127.0.0.1") == 0);
+        EXPECT(canon && strcmp(canon, "localhost") == 0);
+    }
+    call("sk_freeaddrinfo", list);
+    EXPECT_RC(EINVAL, CALL("sk_getaddrinfo", "localhost", port, 0, 0, 0, 0, 0.0, &list, &count));
+    dual = CALL("sk_has_dualstack_ipv6");
+    EXPECT(dual == 0 || dual == 1);
+    call("sk_socket_free", c);
+    call("sk_socket_free", server);
+}
+
 /* One round of work while loaded: sockets made, used, freed; a failure so
  * that the thread's last-error storage is touched too. */
 /* The poller through libffi: an unsigned events argument, an array of
@@ -835,6 +879,7 @@ int main(int argc, char **argv)
     check_interrupt_callback(desc);
     check_null_handles();
     check_bad_input();
+    check_names();
     check_poller(desc);
     /* Loading and using the library changed no process-wide setting. */
     sigaction(SIGPIPE, NULL, &sigpipe_after);

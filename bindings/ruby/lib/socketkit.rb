@@ -36,6 +36,22 @@ module SocketKit
       SocketKit.socketpair(*args)
     end
 
+    # Python's create_connection: Happy Eyeballs over every address of host.
+    # timeout nil is the default timeout (SocketKit.getdefaulttimeout), as
+    # Python's without one; source: [host, port] binds first.
+    def self.create_connection(host, port, timeout: nil, source: nil)
+      source_host, source_port = source
+      SocketKit.create_connection(host, port, timeout, source_host, source_port || 0)
+    end
+
+    # Python's create_server: a listening socket with SO_REUSEADDR; backlog
+    # nil is the system's default.
+    def self.create_server(host, port, family: SocketKit::AF_INET, backlog: nil,
+                           reuse_port: false, dualstack: false)
+      SocketKit.create_server(host, port, { family: family, backlog: backlog,
+                                            reuse_port: reuse_port, dualstack: dualstack })
+    end
+
     def closed?
       fileno.negative?
     end

@@ -148,6 +148,19 @@ test("garbage collection closes forgotten descriptors", function()
   probe:close()
 end)
 
+test("names: getaddrinfo, create_server, create_connection", function()
+  local list = assert(sk.getaddrinfo("127.0.0.1", 80, sk.AF_INET, sk.SOCK_STREAM, 0, 0, 2))
+  eq(list[1].host, "127.0.0.1", "host")
+  eq(list[1].port, 80, "port")
+  local srv = assert(sk.create_server("127.0.0.1", 0, {backlog = 4, reuse_port = true}))
+  local _, port = srv:getsockname()
+  local c = assert(sk.create_connection("127.0.0.1", port, 2.5))
+  eq(c:gettimeout(), 2.5, "timeout")
+  assert(srv:accept()):close()
+  c:close() srv:close()
+  assert(not pcall(sk.create_server, "127.0.0.1", 0, {backlog = 1.5}), "fraction as backlog")
+end)
+
 -- The misuse cases shared with the Lua 5.4 suite.
 do
   local here = (arg and arg[0] or ""):match("^(.*)/[^/]*$") or "."

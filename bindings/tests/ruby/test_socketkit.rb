@@ -525,4 +525,90 @@ class TestSocketKit < Minitest::Test
     assert_equal data.hash, got.hash
     s.close
   end
+  # ---- Names and addresses (1.1) ----------------------------------------
+
+  def test_getaddrinfo
+    list = SK.getaddrinfo("127.0.0.1", 8080, 0, SK::SOCK_STREAM)
+    assert_equal [{ family: SK::AF_INET, type: SK::SOCK_STREAM, proto: SK::IPPROTO_TCP,
+                    host: "127.0.0.1", port: 8080, canonname: nil }], list
+    list = SK.getaddrinfo("localhost", 80, SK::AF_INET, 0, 0, SK::AI_CANONNAME, 5)
+    assert_operator list.size, :>=, 2 # one entry per socket type
+    assert_equal "localhost", list.first[:canonname]
+    assert(list.drop(1).all? { |e| e[:canonname].nil? })
+    assert_equal "::", SK.getaddrinfo(nil, 0, SK::AF_INET6, SK::SOCK_STREAM, 0, SK::AI_PASSIVE)[0][:host]
+    e = assert_raises(SK::ResolutionError) do
+      SK.getaddrinfo("localhost", 80, 0, 0, 0, SK::AI_NUMERICHOST)
+    end
+    assert_equal "SK_EAI_NONAME", e.errname
+    assert_match(/localhost:80/, e.message)
+    assert_raises(Errno::EINVAL) { SK.getaddrinfo("127.0.0.1", 80, 0, 0, 0, 0, 0) }
+    assert_equal "SK_EAI_BADFLAGS",
+                 assert_raises(SK::ResolutionError) { SK.getaddrinfo("127.0.0.1", 80, 0, 0, 0, 0x4000) }.errname
+    assert_raises(TypeError) { SK.getaddrinfo("127.0.0.1", "http") }
+  end
+
+  def test_create_connection
+    l = listener
+    port = l.getsockname[1]
+    c = SK::Socket.create_connection("localhost", port)
+    assert_nil c.gettimeout
+    assert_equal SK::IPPROTO_TCP, c.proto
+    assert_equal ["127.0.0.1", port], c.getpeername
+    s, = l.accept
+    c.sendall("hi")
+    assert_equal "hi", recv_exactly(s, 2)
+    [c, s].each(&:close)
+    SK.setdefaulttimeout(1.5)
+    begin
+      c = SK::Socket.create_connection("127.0.0.1", port)
+      assert_equal 1.5, c.gettimeout
+    ensure
+      SK.setdefaulttimeout(nil)
+    end
+    c.close
+    l.accept[0].close
+    c = SK::Socket.create_connection("127.0.0.1", port, timeout: 2.5, source: ["127.0.0.2", 0])
+    assert_equal 2.5, c.gettimeout
+    assert_equal "127.0.0.2", c.getsockname[0]
+    c.close
+    l.accept[0].close
+    assert_raises(Errno::EINVAL) { SK::Socket.create_connection("127.0.0.1", port, timeout: 0) }
+    l.close
+    e = assert_raises(Errno::ECONNREFUSED) { SK::Socket.create_connection("127.0.0.1", port, timeout: 5) }
+    assert_includes e.message, "127.0.0.1:#{port} Connection refused"
+  end
+
+  def test_create_server
+    srv = SK::Socket.create_server("127.0.0.1", 0, backlog: 4, reuse_port: true)
+    assert_equal SK::AF_INET, srv.family
+    port = srv.getsockname[1]
+    refute_equal 0, srv.getsockopt(SK::SOL_SOCKET, SK::SO_REUSEADDR)
+    refute_equal 0, srv.getsockopt(SK::SOL_SOCKET, SK::SO_REUSEPORT)
+    SK::Socket.create_server("127.0.0.1", port, reuse_port: true).close
+    assert_raises(Errno::EADDRINUSE) { SK::Socket.create_server("127.0.0.1", port) }
+    c = SK::Socket.create_connection("127.0.0.1", port, timeout: 5)
+    srv.accept[0].close
+    [c, srv].each(&:close)
+    v6 = SK::Socket.create_server("::1", 0, family: SK::AF_INET6)
+    assert_equal 1, v6.getsockopt(SK::IPPROTO_IPV6, SK::IPV6_V6ONLY)
+    v6.close
+    dual = SK.has_dualstack_ipv6
+    assert_includes [true, false], dual
+    if dual
+      v6 = SK::Socket.create_server("::ffff:127.0.0.1", 0, family: SK::AF_INET6, dualstack: true)
+      assert_equal 0, v6.getsockopt(SK::IPPROTO_IPV6, SK::IPV6_V6ONLY)
+      v6.close
+    end
+    assert_raises(Errno::EINVAL) { SK::Socket.create_server("127.0.0.1", 0, dualstack: true) }
+    assert_raises(Errno::EAFNOSUPPORT) { SK::Socket.create_server("127.0.0.1", 0, family: 12_345) }
+    assert_raises(TypeError) { SK::Socket.create_server("127.0.0.1", 0, family: "inet") }
+    Dir.mktmpdir do |d|
+      u = SK::Socket.create_server("#{d}/s", 0, family: SK::AF_UNIX)
+      assert_equal SK::AF_UNIX, u.family
+      u.close
+    end
+    assert_equal SK::AI_CANONNAME, SK.constant("AI_CANONNAME")
+    assert_equal SK::SERVER_DUALSTACK, SK.constant("SK_SERVER_DUALSTACK")
+  end
+
 end

@@ -34,9 +34,9 @@ class TestThreads < Minitest::Test
     [-> { f.readline }, %i[recvfrom], [a, b, f]]
   end
 
-  # A listener with a full backlog never answers the SYN, so a blocking
-  # connect to it waits.
-  def blocked_connect
+  # A listener with a full backlog never answers the SYN, so a connect to
+  # it waits: [listener, the connections that fill its queue].
+  def full_listener
     l = listener(SK::AF_INET, 0)
     fillers = Array.new(3) do
       s = SK::Socket.new
@@ -48,8 +48,22 @@ class TestThreads < Minitest::Test
       end
       s
     end
+    [l, fillers]
+  end
+
+  def blocked_connect
+    l, fillers = full_listener
     c = SK::Socket.new
     [-> { c.connect(*l.getsockname) }, %i[connect poll ppoll], [l, c, *fillers]]
+  end
+
+  # Happy Eyeballs waits in ppoll on its attempts; the call's own timeout
+  # is far beyond the watchdog, so only an interrupt ends it in time.
+  def blocked_create_connection
+    l, fillers = full_listener
+    port = l.getsockname[1]
+    [-> { SK::Socket.create_connection("127.0.0.1", port, timeout: 60) }, %i[ppoll],
+     [l, *fillers]]
   end
 
   def blocked_sendall
@@ -59,7 +73,8 @@ class TestThreads < Minitest::Test
   end
 
   CASES = %i[blocked_recv blocked_recv_timeout_mode blocked_accept
-             blocked_readline blocked_connect blocked_sendall].freeze
+             blocked_readline blocked_connect blocked_create_connection
+             blocked_sendall].freeze
 
   def start_blocked(kind)
     call, syscalls, closers = send(kind)
