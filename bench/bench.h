@@ -168,6 +168,45 @@ static inline double bench_stream(void *(*sender)(void *), void *arg, int *raw_t
     return dt;
 }
 
+/* Results for machines: besides its table, every benchmark prints one line
+ * per measured case that bench/run.sh --report turns into tables and
+ * charts (bench/report.py). The line is "bench" and tab-separated key=value
+ * fields (values hold no tab):
+ *   lang      c, lua or ruby (meta: bench/run.sh's own line with the date
+ *             and commit of the run)
+ *   workload  what was run (the table's title)
+ *   case      which implementation ran it
+ *   unit, n   what one unit of work is, and how many per run
+ *   rate      units per second (median of the rounds)
+ *   ratio     against the workload's baseline, > 1: socketkit faster
+ *             (raw time / socketkit time; the incumbent's time for Lua and
+ *             Ruby), with min and max over the rounds
+ *   target    the ratio the case must reach (negative: context only)
+ *   connections  for a scaling workload, the x axis: the report draws
+ *             rate against it, one line per case (bench_point below)
+ * A key the report does not know is kept in the raw table and ignored. */
+static inline void bench_field(const char *key, const char *value)
+{
+    printf("\t%s=", key);
+    for (const char *c = value; *c; c++)
+        putchar(*c == '\t' || *c == '\n' ? ' ' : *c);
+}
+
+/* One point of a scaling workload, e.g. messages/s of an echo server
+ * against the number of connections: bench_point("echo server",
+ * "socketkit poller", "connections", 1000, rate, "messages"). */
+static inline void bench_point(const char *workload, const char *case_name, const char *x_name,
+                               double x, double rate, const char *unit)
+{
+    printf("bench\tlang=c");
+    bench_field("workload", workload);
+    bench_field("case", case_name);
+    printf("\t%s=%.0f\trate=%.1f", x_name, x, rate);
+    bench_field("unit", unit);
+    putchar('\n');
+    fflush(stdout);
+}
+
 /* One way of running the workload: run(ctx, n) does n units of work and
  * returns the seconds they took (set-up excluded). Case 0 of a comparison
  * is the raw baseline. */
@@ -225,8 +264,13 @@ static inline int bench_compare(const char *title, const char *unit, long n, int
         for (int r = 0; r < rounds; r++)
             rates[r] = (double)n / secs[i][r];
         double rate = bench_median(rates, rounds);
+        printf("bench\tlang=c");
+        bench_field("workload", title);
+        bench_field("case", cases[i].name);
+        bench_field("unit", unit);
+        printf("\tn=%ld\trate=%.1f", n, rate);
         if (i == 0) {
-            printf("  %-28s %12.0f %s/s\n", cases[i].name, rate, unit);
+            printf("\n  %-28s %12.0f %s/s\n", cases[i].name, rate, unit);
             continue;
         }
         for (int r = 0; r < rounds; r++) {
@@ -244,6 +288,8 @@ static inline int bench_compare(const char *title, const char *unit, long n, int
         int info = cases[i].target < 0;
         int ok = info || ratio >= cases[i].target;
         below += !ok;
+        printf("\tratio=%.4f\tmin=%.4f\tmax=%.4f\tcpu_ratio=%.4f\ttarget=%.2f\n", ratio, lo, hi,
+               cpu_ratio, cases[i].target);
         printf("  %-28s %12.0f %s/s  ratio %.3f (min %.3f, max %.3f)\n", cases[i].name, rate,
                unit, ratio, lo, hi);
         if (info)

@@ -4,15 +4,28 @@
 # round trip in timeout mode. Not part of the tests: nothing here fails on
 # a slow machine; ratios below target are marked BELOW TARGET.
 #
-# Usage: bash bench/run.sh [--quick]
-#   --quick  smaller workloads and fewer rounds (a smoke run, noisy ratios)
+# Usage: bash bench/run.sh [--quick] [--report DIR]
+#   --quick       smaller workloads and fewer rounds (a smoke run, noisy ratios)
+#   --report DIR  also write DIR/report.md with the tables (ratios with
+#                 min-max, machine facts, date, commit) and PNG charts
+#                 (bench/report.py, matplotlib)
 # Environment: SK_SKIP_DEPS=1 skips the package check.
 set -uo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=$root/build/bench
-quick=0
-[[ ${1:-} == --quick ]] && quick=1
+quick=0 report=""
+while (($#)); do
+  case $1 in
+    --quick) quick=1 ;;
+    --report)
+      [[ -n ${2:-} ]] || { echo "bench: --report needs a directory" >&2; exit 2; }
+      report=$(mkdir -p "$2" && cd "$2" && pwd) || exit 2
+      shift ;;
+    *) echo "usage: bash bench/run.sh [--quick] [--report DIR]" >&2; exit 2 ;;
+  esac
+  shift
+done
 
 if [[ "${SK_SKIP_DEPS:-0}" != 1 ]]; then
   bash "$root/.ci/install-deps" || exit 1
@@ -31,7 +44,11 @@ cmake --build "$build" -j 2 >>"$build/build.log" 2>&1 \
 
 bin=$build/bench
 results=$build/results.txt
-: >"$results"
+# When and what was measured, for the report (format in bench/bench.h).
+commit=$(git -C "$root" rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+[[ -n $(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null) ]] \
+  && commit+=" (with uncommitted changes)"
+printf 'bench\tlang=meta\tdate=%s\tcommit=%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" "$commit" >"$results"
 if ((quick)); then
   pp=(--n 20000 --rounds 3) bulk=(--n 268435456 --rounds 3)
   rl=(--n 500000 --rounds 3) acc=(--n 5000 --rounds 3)
@@ -40,7 +57,9 @@ else
   pp=() bulk=() rl=() acc=() sf=() mm=() gv=()
 fi
 
-run() { echo; "$@" 2>&1 | tee -a "$results"; }
+# The "bench<TAB>..." lines (bench/bench.h) are for the report: kept in
+# $results, not shown.
+run() { echo; "$@" 2>&1 | tee -a "$results" | grep --line-buffered -v $'^bench\t'; }
 rm -f "$build/results-lua.txt" "$build/results-ruby.txt"
 run "$bin/bench_pingpong" "${pp[@]}"
 run "$bin/bench_bulk" "${bulk[@]}"
@@ -125,3 +144,17 @@ for lang in lua ruby; do
   echo "  $lang (incumbent time / socketkit time, > 1: socketkit faster):"
   grep -E '^[a-z_ -]+ +[0-9.]+ +[0-9.]+ +[0-9.]+ +\(' "$f" | sed 's/^/    /'
 done
+
+if [[ -n $report ]]; then
+  echo
+  flags=()
+  ((quick)) && flags=(--quick)
+  # The charts need Debian's python3-matplotlib: take the first python3 on
+  # the PATH that has it (a python3 of one's own may come first).
+  py=""
+  for cand in python3 /usr/bin/python3; do
+    if "$cand" -c 'import matplotlib' 2>/dev/null; then py=$cand; break; fi
+  done
+  "${py:-python3}" "$root/bench/report.py" --results "$results" --root "$root" --out "$report" \
+    "${flags[@]}" || exit 1
+fi

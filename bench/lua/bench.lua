@@ -172,13 +172,20 @@ print(string.format("%-18s %12s %12s %8s", "workload", "socketkit s", "LuaSocket
 for _, w in ipairs(workloads) do
   local name, n = w[1], w[2]
   local best = { sk = math.huge, ls = math.huge }
+  local lo, hi = math.huge, 0
   for _ = 1, ROUNDS do
+    local this = {}
     for _, lib in ipairs { "sk", "ls" } do
       local t, count = run[lib](name, n)
       assert(count == n, string.format("%s %s: %d of %d", lib, name, count, n))
       if t < best[lib] then best[lib] = t end
+      this[lib] = t
     end
+    lo, hi = math.min(lo, this.ls / this.sk), math.max(hi, this.ls / this.sk)
   end
   print(string.format("%-18s %12.3f %12.3f %8.2f   (%d %s)", name, best.sk, best.ls,
     best.ls / best.sk, n, w[3]))
+  -- The same result for bench/run.sh --report (format in bench/bench.h).
+  print(string.format("bench\tlang=lua\tworkload=%s\tcase=socketkit vs LuaSocket\tratio=%.4f"
+    .. "\tmin=%.4f\tmax=%.4f\tn=%d\tunit=%s", name, best.ls / best.sk, lo, hi, n, w[3]))
 end

@@ -190,6 +190,20 @@ for cfg in configs:
             continue
         print("    %-10s rate %-18s cpu/msg %s" % (srv, fmt(ratios(cfg, srv)), fmt(ratios(cfg, srv, idx=1))))
 
+# The concurrency curve for bench/run.sh --report (format in bench/bench.h):
+# each server's median msgs/s with every connection busy, per count.
+for cfg in configs:
+    conns, busy = cfg.split("/")
+    if conns != busy:
+        continue
+    for srv in servers:
+        rs = [by[srv][0] for (p, c), by in rate.items() if c == cfg and srv in by]
+        lang = "lua" if "lua" in srv else ("ruby" if srv in ("sk-ruby", "io.select", "nio4r") else "c")
+        if rs:
+            print("bench\tlang=%s\tworkload=echo server, 64-byte closed loops, every connection busy"
+                  "\tcase=%s\tconnections=%s\trate=%.1f\tunit=messages" % (lang, srv, conns,
+                                                                      statistics.median(rs)))
+
 print("\n  user space per idle connection (RSS growth, 10,000 connected):")
 for srv in servers:
     print("    %-10s %s" % (srv, mem.get(srv, "fail") + (" bytes" if mem.get(srv, "fail") != "fail" else "")))

@@ -171,14 +171,22 @@ puts "socketkit #{SocketKit.version} vs Ruby #{RUBY_VERSION} socket, best of #{R
 puts format("%-18s %12s %12s %8s", "workload", "socketkit s", "socket s", "ratio")
 workloads.each do |name, n, what|
   best = { sk: Float::INFINITY, rb: Float::INFINITY }
+  ratios = []
   ROUNDS.times do
+    this = {}
     { sk: method(:run_sk), rb: method(:run_rb) }.each do |lib, fn|
       t, count = fn.call(name, n)
       raise "#{lib} #{name}: #{count} of #{n}" unless count == n
 
       best[lib] = t if t < best[lib]
+      this[lib] = t
     end
+    ratios << this[:rb] / this[:sk]
   end
   puts format("%-18s %12.3f %12.3f %8.2f   (%d %s)", name, best[:sk], best[:rb],
               best[:rb] / best[:sk], n, what)
+  # The same result for bench/run.sh --report (format in bench/bench.h).
+  puts format("bench\tlang=ruby\tworkload=%s\tcase=socketkit vs Ruby socket\tratio=%.4f" \
+              "\tmin=%.4f\tmax=%.4f\tn=%d\tunit=%s", name, best[:rb] / best[:sk],
+              ratios.min, ratios.max, n, what)
 end

@@ -55,6 +55,12 @@
  *     a close does, and the memory goes when the last call has left. A
  *     descriptor handed back by sk_detach is never touched by a call again.
  *
+ * Modes, as in Python: a socket is in blocking mode (SK_TIMEOUT_NONE, the
+ * initial default), in timeout mode (a timeout > 0: each call waits at most
+ * that long, then returns ETIMEDOUT) or in non-blocking mode (0: a call that
+ * would wait returns EAGAIN at once). sk_settimeout and sk_setblocking
+ * choose; sk_setdefaulttimeout sets the mode new sockets start in.
+ *
  * Timeouts are in seconds (double) on the monotonic clock. A timeout is the
  * budget of one call: sk_sendall, sk_file_read and sk_file_readline spend one
  * budget across all their system calls, and a call that takes a host name

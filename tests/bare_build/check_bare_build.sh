@@ -21,7 +21,7 @@ cmake -S "$src" -B "$b" -G "$generator" -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COM
   "${hide[@]}" >"$tmp/configure.log" 2>&1 || { cat "$tmp/configure.log"; fail "bare configure failed"; }
 
 for part in "the C test suites" "the ABI description" "the libffi tests" "the ABI checks" \
-            "the Lua and Ruby modules"; do
+            "the Lua and Ruby modules" "the man pages"; do
   n=$(grep -c "socketkit: not building $part" "$tmp/configure.log" || true)
   [[ $n == 1 ]] || { cat "$tmp/configure.log"; fail "expected one message skipping $part, got $n"; }
 done
@@ -37,7 +37,7 @@ for f in include/socketkit.h "$(dirname "${lib#"$P"/}")/pkgconfig/socketkit.pc";
   [[ -f $P/$f ]] || fail "$f not installed"
 done
 [[ -n $(find "$P" -name socketkitConfig.cmake) ]] || fail "the CMake package is not installed"
-[[ -z $(find "$P" -name 'socketkit.abi.json' -o -name 'socketkit_ext.so' -o -path '*lua*') ]] \
+[[ -z $(find "$P" -name 'socketkit.abi.json' -o -name 'socketkit_ext.so' -o -path '*lua*' -o -path '*/man/*') ]] \
   || fail "a skipped part was installed: $(find "$P" -type f)"
 "$cc" -std=c99 -I"$P/include" "$src/tests/install/consumer/consumer.c" -o "$tmp/consumer" \
   -L"$(dirname "$lib")" -lsocketkit -Wl,-rpath,"$(dirname "$lib")" || fail "consumer did not build"
@@ -48,7 +48,7 @@ echo "bare build installed a working library"
 # and says what is missing.
 asked() {  # asked OPTION WORD: configure must fail and mention WORD
   local parts=(-DSOCKETKIT_TESTS=AUTO -DSOCKETKIT_ABI_JSON=AUTO -DSOCKETKIT_FFI=AUTO
-               -DSOCKETKIT_ABI_CHECKS=AUTO -DSOCKETKIT_BINDINGS=AUTO)
+               -DSOCKETKIT_ABI_CHECKS=AUTO -DSOCKETKIT_BINDINGS=AUTO -DSOCKETKIT_MAN=AUTO)
   if cmake -S "$src" -B "$b" "${hide[@]}" "${parts[@]}" "-D$1=ON" >"$tmp/asked.log" 2>&1; then
     cat "$tmp/asked.log"; fail "-D$1=ON configured without its tools"
   fi
@@ -61,4 +61,5 @@ asked SOCKETKIT_TESTS pkg-config
 asked SOCKETKIT_ABI_JSON python3
 asked SOCKETKIT_FFI pkg-config
 asked SOCKETKIT_ABI_CHECKS python3
+asked SOCKETKIT_MAN python3
 echo "each part asked for with ON fails loudly without its tools"
