@@ -167,6 +167,46 @@ static inline void bench_point(const char *workload, const char *case_name, cons
     fflush(stdout);
 }
 
+/* A stream from a sender thread to a raw receiver on this thread, the
+ * shape of the sendfile and gather benchmarks: makes a fresh loopback pair
+ * (the sending end through socketkit when sk_tx is given, raw when raw_tx
+ * is), starts sender(arg) once *raw_tx or *sk_tx is set, drains `bytes`,
+ * closes both ends and returns the seconds from the start to the last
+ * byte. */
+static inline double bench_stream(void *(*sender)(void *), void *arg, int *raw_tx, sk_socket **sk_tx,
+                                  long bytes)
+{
+    static char rxbuf[65536];
+    pthread_t t;
+    int rx;
+    long got = 0;
+    if (sk_tx) {
+        sk_socket *server = NULL;
+        bench_sk_tcp_pair(sk_tx, &server);
+        SKB(sk_detach(server, &rx));
+        sk_socket_free(server);
+    } else {
+        bench_raw_tcp_pair(raw_tx, &rx);
+    }
+    double t0 = bench_now();
+    if (pthread_create(&t, NULL, sender, arg) != 0)
+        die("pthread_create");
+    while (got < bytes) {
+        ssize_t r = recv(rx, rxbuf, sizeof rxbuf, 0);
+        if (r <= 0)
+            die("recv: %s", r == 0 ? "EOF" : strerror(errno));
+        got += r;
+    }
+    double dt = bench_now() - t0;
+    pthread_join(t, NULL);
+    if (sk_tx)
+        sk_socket_free(*sk_tx);
+    else
+        close(*raw_tx);
+    close(rx);
+    return dt;
+}
+
 /* One way of running the workload: run(ctx, n) does n units of work and
  * returns the seconds they took (set-up excluded). Case 0 of a comparison
  * is the raw baseline. */

@@ -35,6 +35,7 @@ mkdir -p "$build"
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
   -DSOCKETKIT_BENCH=ON >"$build/configure.log" 2>&1 || { cat "$build/configure.log"; exit 1; }
 cmake --build "$build" -j 2 --target bench_pingpong bench_bulk bench_readline bench_accept \
+  bench_sendfile bench_batches bench_gather \
   >"$build/build.log" 2>&1 || { tail -n 40 "$build/build.log"; exit 1; }
 # The rest (the Lua and Ruby modules for their benchmarks) may fail without
 # stopping the C benchmarks.
@@ -51,8 +52,9 @@ printf 'bench\tlang=meta\tdate=%s\tcommit=%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC'
 if ((quick)); then
   pp=(--n 20000 --rounds 3) bulk=(--n 268435456 --rounds 3)
   rl=(--n 500000 --rounds 3) acc=(--n 5000 --rounds 3)
+  sf=(--n 268435456 --rounds 3) mm=(--n 128000 --rounds 3) gv=(--n 50000 --rounds 3)
 else
-  pp=() bulk=() rl=() acc=()
+  pp=() bulk=() rl=() acc=() sf=() mm=() gv=()
 fi
 
 # The "bench<TAB>..." lines (bench/bench.h) are for the report: kept in
@@ -63,6 +65,9 @@ run "$bin/bench_pingpong" "${pp[@]}"
 run "$bin/bench_bulk" "${bulk[@]}"
 run "$bin/bench_readline" "${rl[@]}"
 run "$bin/bench_accept" "${acc[@]}"
+run "$bin/bench_sendfile" "${sf[@]}"
+run "$bin/bench_batches" "${mm[@]}"
+run "$bin/bench_gather" "${gv[@]}"
 
 # Syscalls per round trip: strace over two round-trip counts, so the
 # start-up (loading, connecting, thread creation) cancels out.

@@ -22,8 +22,11 @@ Gem::Specification.new do |spec|
   spec.required_ruby_version = ">= 3.1"
   spec.files = %w[
     socketkit.i
+    socket_msg.i
     common/skb_ops.h
+    common/skb_msg_ops.h
     ruby/socketkit_ruby.i
+    ruby/socket_msg_ruby.i
     ruby/socketkit_ruby_tail.i
     ruby/lib/socketkit.rb
     ruby/ext/extconf.rb

@@ -14,6 +14,7 @@
 %{
 #include <socketkit.h>
 #include "common/skb_ops.h"
+#include "common/skb_msg_ops.h"
 %}
 
 /* One wrapper per method, checking argument counts itself; plain C cannot
@@ -25,6 +26,8 @@
 %rename("$ignore", regextarget=1, %$isfunction) "^sk_";
 %ignore sk_addr;
 %ignore sk_addrinfo;
+%ignore sk_iovec;
+%ignore sk_msg;
 %ignore sk_interrupt_fn;
 %rename("%(strip:[SK_])s", regextarget=1) "^SK_";
 
@@ -37,8 +40,10 @@ typedef double skb_conn_timeout;
 
 #if defined(SWIGLUA)
 %include "lua/socketkit_lua.i"
+%include "lua/socket_msg_lua.i"
 #elif defined(SWIGRUBY)
 %include "ruby/socketkit_ruby.i"
+%include "ruby/socket_msg_ruby.i"
 #else
 #error "socketkit.i is written for Lua and Ruby"
 #endif
@@ -380,6 +385,9 @@ const char *skb_version(void);
                            NEW_FILE);
     }
 }
+
+/* The rest of the socket object (1.1); its typemaps are included above. */
+%include "socket_msg.i"
 
 /* ------------------------------------------------------------------------ */
 /* SocketFile (makefile)                                                    */

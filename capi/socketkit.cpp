@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <atomic>
 #include <cerrno>
@@ -17,6 +18,7 @@
 #include <memory>
 #include <new>
 #include <stdexcept>
+#include <vector>
 
 #include "cpp/address.hpp"
 #include "cpp/address_info.hpp"
@@ -35,7 +37,8 @@
     X(SO_REUSEPORT) X(SO_KEEPALIVE) X(SO_BROADCAST) X(SO_RCVBUF) X(SO_SNDBUF) X(SO_ERROR)          \
     X(SO_TYPE) X(SO_LINGER) X(SO_RCVLOWAT) X(IPPROTO_IP) X(IPPROTO_IPV6) X(IPPROTO_TCP)            \
     X(IPPROTO_UDP) X(TCP_NODELAY) X(IPV6_V6ONLY) X(IP_TTL) X(MSG_PEEK) X(MSG_OOB) X(MSG_WAITALL)   \
-    X(MSG_DONTWAIT) X(MSG_TRUNC) X(MSG_CTRUNC) X(SHUT_RD) X(SHUT_WR) X(SHUT_RDWR) X(SOMAXCONN)
+    X(MSG_DONTWAIT) X(MSG_TRUNC) X(MSG_CTRUNC) X(SHUT_RD) X(SHUT_WR) X(SHUT_RDWR) X(SOMAXCONN)  \
+    X(SO_PEERCRED)
 
 // Version 1.1's resolver flags, also platform values.
 #define SK_RESOLVER_CONSTANTS(X) \
@@ -63,6 +66,11 @@ SK_POLL_CONSTANTS(SK_CHECK_POLL)
 #undef SK_CHECK_POLL
 
 static_assert(sizeof(sk_addr{}.host) == sk::kHostCapacity, "sk_addr.host and HostPort.host must match");
+
+// sk_iovec is passed to the kernel as it is.
+static_assert(sizeof(sk_iovec) == sizeof(iovec) && offsetof(sk_iovec, base) == offsetof(iovec, iov_base) &&
+                  offsetof(sk_iovec, len) == offsetof(iovec, iov_len),
+              "sk_iovec must have the layout of struct iovec");
 
 // The tags are atomic (read relaxed: a plain load) because a free may
 // change one while another thread's call is starting on the handle.
@@ -175,6 +183,63 @@ void copy_addr(const sk::HostPort &from, sk_addr *to)
 int wrap_socket(std::shared_ptr<sk::Socket> impl, sk_socket **out)
 {
     *out = new sk_socket{kSocketTag, std::move(impl)};
+    return 0;
+}
+
+// An iovec array the caller gave: NULL only when empty, each entry's base
+// NULL only when its len is 0, and no more than the kernel takes.
+bool valid_iov(const sk_iovec *iov, size_t iovcnt)
+{
+    if (iovcnt > IOV_MAX || (!iov && iovcnt))
+        return false;
+    for (size_t i = 0; i < iovcnt; ++i)
+        if (!iov[i].base && iov[i].len)
+            return false;
+    return true;
+}
+
+bool valid_msgs(const sk_msg *msgs, size_t count)
+{
+    if (!msgs && count)
+        return false;
+    for (size_t i = 0; i < count; ++i)
+        if (!msgs[i].buf && msgs[i].len)
+            return false;
+    return true;
+}
+
+// The part of a datagram that goes the same way for sending and receiving.
+void start_datagram(const sk_msg &m, sk::Datagram &d)
+{
+    d.buf = m.buf;
+    d.len = m.len;
+    d.nbytes = 0;
+    d.flags = 0;
+}
+
+// Batches up to this size are converted on the stack.
+constexpr size_t kStackMsgs = 64;
+
+// Runs a batch call on the C++ form of msgs, copying what goes in (to_cpp)
+// and what comes back (from_cpp) for the first *done entries.
+template <class ToCpp, class FromCpp, class Call>
+int with_datagrams(sk_msg *msgs, size_t count, size_t *done, ToCpp &&to_cpp, FromCpp &&from_cpp, Call &&call)
+{
+    sk::Datagram stack[kStackMsgs];
+    std::vector<sk::Datagram> heap;
+    sk::Datagram *d = stack;
+    if (count > kStackMsgs) {
+        heap.resize(count);
+        d = heap.data();
+    }
+    for (size_t i = 0; i < count; ++i)
+        to_cpp(msgs[i], d[i]);
+    size_t n = 0;
+    if (const int rc = call(d, &n))
+        return rc;
+    for (size_t i = 0; i < n; ++i)
+        from_cpp(d[i], msgs[i]);
+    *done = n;
     return 0;
 }
 
@@ -401,6 +466,136 @@ int sk_sendto(sk_socket *s, const void *buf, size_t len, int flags, const char *
     return guarded("sendto", [&] {
         sk::Budget budget(impl->mode());
         return impl->sendto(buf, len, flags, host, port, nsent, budget);
+    });
+}
+
+// --- the rest of the socket object (1.1) -------------------------------------
+
+int sk_dup(sk_socket *s, sk_socket **out)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !out)
+        return invalid("dup");
+    return guarded("dup", [&] {
+        std::shared_ptr<sk::Socket> copy;
+        if (const int rc = impl->dup(&copy))
+            return rc;
+        return wrap_socket(std::move(copy), out);
+    });
+}
+
+int sk_get_inheritable(const sk_socket *s, int *flag)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !flag)
+        return invalid("get_inheritable");
+    bool on = false;
+    const int rc = impl->get_inheritable(&on);
+    if (!rc)
+        *flag = on ? 1 : 0;
+    return rc;
+}
+
+int sk_set_inheritable(sk_socket *s, int flag)
+{
+    sk::Socket *impl = socket_of(s);
+    return impl ? impl->set_inheritable(flag != 0) : invalid("set_inheritable");
+}
+
+int sk_sendv(sk_socket *s, const sk_iovec *iov, size_t iovcnt, int flags, size_t *nsent)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !nsent || !valid_iov(iov, iovcnt))
+        return invalid("sendmsg");
+    sk::Budget budget(impl->mode());
+    return impl->sendv(reinterpret_cast<const iovec *>(iov), iovcnt, flags, nsent, budget);
+}
+
+int sk_recvv(sk_socket *s, const sk_iovec *iov, size_t iovcnt, int flags, size_t *nread)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !nread || !valid_iov(iov, iovcnt))
+        return invalid("recvmsg");
+    sk::Budget budget(impl->mode());
+    return impl->recvv(reinterpret_cast<const iovec *>(iov), iovcnt, flags, nread, budget);
+}
+
+int sk_send_fds(sk_socket *s, const void *buf, size_t len, const int *fds, size_t nfds, int flags,
+                size_t *nsent)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !nsent || !buf || len == 0 || (!fds && nfds))
+        return invalid("send_fds");
+    sk::Budget budget(impl->mode());
+    return impl->send_fds(buf, len, fds, nfds, flags, nsent, budget);
+}
+
+int sk_recv_fds(sk_socket *s, void *buf, size_t len, int *fds, size_t maxfds, size_t *nfds, int flags,
+                size_t *nread, int *msg_flags)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !nfds || !nread || (!buf && len) || (!fds && maxfds))
+        return invalid("recv_fds");
+    sk::Budget budget(impl->mode());
+    return impl->recv_fds(buf, len, fds, maxfds, nfds, flags, nread, msg_flags, budget);
+}
+
+int sk_sendfile(sk_socket *s, int in_fd, unsigned long long offset, size_t count, size_t *nsent)
+{
+    sk::Socket *impl = socket_of(s);
+    if (nsent)
+        *nsent = 0;
+    if (!impl || !nsent)
+        return invalid("sendfile");
+    return guarded("sendfile", [&] {
+        sk::Budget budget(impl->mode());
+        return impl->sendfile(in_fd, offset, count, nsent, budget);
+    });
+}
+
+int sk_sendmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags, size_t *done)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !done || !valid_msgs(msgs, count))
+        return invalid("sendmmsg");
+    for (size_t i = 0; i < count; ++i)
+        if (!std::memchr(msgs[i].addr.host, '\0', sizeof msgs[i].addr.host))
+            return sk::fail(EINVAL, "sendmmsg", "host without a terminating NUL");
+    return guarded("sendmmsg", [&] {
+        return with_datagrams(
+            msgs, count, done,
+            [](const sk_msg &m, sk::Datagram &d) {
+                start_datagram(m, d);
+                d.addr.family = m.addr.family;
+                d.addr.port = m.addr.port;
+                std::memcpy(d.addr.host, m.addr.host, sizeof d.addr.host);
+            },
+            [](const sk::Datagram &d, sk_msg &m) { m.nbytes = d.nbytes; },
+            [&](sk::Datagram *d, size_t *n) {
+                sk::Budget budget(impl->mode());
+                return impl->sendmmsg(d, count, flags, n, budget);
+            });
+    });
+}
+
+int sk_recvmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags, size_t *done)
+{
+    sk::Socket *impl = socket_of(s);
+    if (!impl || !done || !valid_msgs(msgs, count))
+        return invalid("recvmmsg");
+    return guarded("recvmmsg", [&] {
+        return with_datagrams(
+            msgs, count, done,
+            start_datagram,
+            [](const sk::Datagram &d, sk_msg &m) {
+                m.nbytes = d.nbytes;
+                m.flags = d.flags;
+                copy_addr(d.addr, &m.addr);
+            },
+            [&](sk::Datagram *d, size_t *n) {
+                sk::Budget budget(impl->mode());
+                return impl->recvmmsg(d, count, flags, n, budget);
+            });
     });
 }
 

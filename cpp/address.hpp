@@ -41,6 +41,10 @@ struct HostPort {
 // interrupt check stopped the lookup), ENOMEM, or an SK_EAI_* code.
 int parse_endpoint(int family, int socktype, const char *host, int port, Budget &budget, Endpoint *out);
 
+// The same without resolving: a host that is not numeric is EINVAL (for
+// batches, where a lookup per datagram would defeat the point).
+int parse_numeric_endpoint(int family, const char *host, int port, Endpoint *out);
+
 // Decodes a kernel address ("" host and family 0 when length is 0).
 void decode_endpoint(const sockaddr *sa, socklen_t length, HostPort *out);
 

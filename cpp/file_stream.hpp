@@ -73,7 +73,9 @@ private:
     std::shared_ptr<Socket> socket_;
     const bool readable_;
     const bool writable_;
-    bool closed_ = false;
+    // Atomic: sk_file_close or sk_file_free from another thread may end the
+    // file while a call is inside it (convention 8).
+    std::atomic<bool> closed_{false};
     std::atomic<bool> holds_descriptor_{true};
     const std::size_t capacity_;
     std::vector<char> rbuf_;

@@ -54,7 +54,7 @@ Poller::~Poller()
 {
     // The sockets stay open and registered nowhere else on our account.
     std::lock_guard<std::mutex> watch(Socket::watch_lock());
-    std::lock_guard<std::mutex> hold(mu_);
+    std::lock_guard<SpinLock> hold(mu_);
     for (std::uint32_t i = 0; i < used_; ++i)
         if (Socket *s = slot(i).socket)
             s->unwatch(this);
@@ -114,7 +114,7 @@ int Poller::insert(int fd, Socket *socket, void *owner, unsigned events, void *u
 
 int Poller::change(int fd, Socket *socket, unsigned events, void *udata, const char *op)
 {
-    std::lock_guard<std::mutex> hold(mu_);
+    std::lock_guard<SpinLock> hold(mu_);
     Slot *s = find(fd);
     if (!s || (socket && s->socket != socket))
         return fail(ENOENT, op);
@@ -150,7 +150,7 @@ int Poller::add(Socket &s, void *owner, unsigned events, void *udata)
         return fail(EBADF, "poller_add");
     const int fd = s.fileno();
     std::lock_guard<std::mutex> watch(Socket::watch_lock());
-    std::lock_guard<std::mutex> hold(mu_);
+    std::lock_guard<SpinLock> hold(mu_);
     if (find(fd))
         return fail(EEXIST, "poller_add");
     if (const int rc = s.watch(this))
@@ -185,7 +185,7 @@ int Poller::remove(Socket &s)
     if (!use)
         return fail(EBADF, "poller_remove");
     std::lock_guard<std::mutex> watch(Socket::watch_lock());
-    std::lock_guard<std::mutex> hold(mu_);
+    std::lock_guard<SpinLock> hold(mu_);
     Slot *slot = find(s.fileno());
     if (!slot || slot->socket != &s)
         return fail(ENOENT, "poller_remove");
@@ -196,7 +196,7 @@ int Poller::remove(Socket &s)
 
 void Poller::socket_closing(Socket &s, int fd) noexcept
 {
-    std::lock_guard<std::mutex> hold(mu_);
+    std::lock_guard<SpinLock> hold(mu_);
     Slot *slot = find(fd);
     if (slot && slot->socket == &s)
         erase(*slot);
@@ -208,7 +208,7 @@ int Poller::add_fd(int fd, unsigned events, void *udata)
 {
     if (fd < 0 || (events & ~kAccepted))
         return fail(EINVAL, "poller_add_fd");
-    std::lock_guard<std::mutex> hold(mu_);
+    std::lock_guard<SpinLock> hold(mu_);
     if (find(fd))
         return fail(EEXIST, "poller_add_fd");
     const int rc = insert(fd, nullptr, nullptr, events, udata);
@@ -227,7 +227,7 @@ int Poller::remove_fd(int fd)
     if (fd < 0)
         return fail(EINVAL, "poller_remove_fd");
     std::lock_guard<std::mutex> watch(Socket::watch_lock());
-    std::lock_guard<std::mutex> hold(mu_);
+    std::lock_guard<SpinLock> hold(mu_);
     Slot *slot = find(fd);
     if (!slot)
         return fail(ENOENT, "poller_remove_fd");
@@ -243,7 +243,7 @@ int Poller::remove_fd(int fd)
 std::size_t Poller::translate(const epoll_event *ready, int count, Sink sink, void *out, bool *woken)
 {
     std::size_t n = 0;
-    std::lock_guard<std::mutex> hold(mu_);
+    std::lock_guard<SpinLock> hold(mu_);
     for (int i = 0; i < count; ++i) {
         const std::uint64_t data = ready[i].data.u64;
         const auto index = static_cast<std::uint32_t>(data);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cpp/socket.hpp"
+#include "cpp/spin_lock.hpp"
 #include "cpp/unique_fd.hpp"
 
 namespace sk {
@@ -94,7 +95,7 @@ private:
 
     const UniqueFd epoll_;
     const UniqueFd wake_;
-    std::mutex mu_;  // guards everything below; never held across epoll_wait
+    SpinLock mu_;  // guards everything below; never held across epoll_wait
     std::vector<std::unique_ptr<Slot[]>> chunks_;
     std::uint32_t free_head_ = kNoFree;
     std::vector<std::uint32_t> slot_of_fd_;

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <atomic>
 #include <cstddef>
@@ -33,6 +34,18 @@ public:
 
 protected:
     ~CloseWatcher() = default;
+};
+
+// One datagram of a batch (sendmmsg/recvmmsg): buf/len is the datagram or
+// the space for it, nbytes what went or came, addr the destination (family
+// 0: the connected peer) or the source, flags MSG_TRUNC when a received
+// datagram did not fit.
+struct Datagram {
+    void *buf;
+    std::size_t len;
+    std::size_t nbytes;
+    HostPort addr;
+    int flags;
 };
 
 class Socket : public std::enable_shared_from_this<Socket> {
@@ -95,6 +108,22 @@ public:
     int setsockopt(int level, int opt, const void *value, socklen_t len);
     int getsockopt(int level, int opt, void *value, socklen_t *len);
     int settimeout(double seconds);
+
+    // The rest of Python's socket object (cpp/socket_msg.cpp,
+    // cpp/sendfile.cpp).
+    int dup(std::shared_ptr<Socket> *out);
+    int get_inheritable(bool *flag);
+    int set_inheritable(bool flag);
+    int sendv(const iovec *iov, std::size_t iovcnt, int flags, std::size_t *nsent, Budget &budget);
+    int recvv(const iovec *iov, std::size_t iovcnt, int flags, std::size_t *nread, Budget &budget);
+    int send_fds(const void *buf, std::size_t len, const int *fds, std::size_t nfds, int flags,
+                 std::size_t *nsent, Budget &budget);
+    int recv_fds(void *buf, std::size_t len, int *fds, std::size_t maxfds, std::size_t *nfds, int flags,
+                 std::size_t *nread, int *msg_flags, Budget &budget);
+    int sendfile(int in_fd, std::uint64_t offset, std::size_t count, std::size_t *nsent, Budget &budget);
+    int sendmmsg(Datagram *msgs, std::size_t count, int flags, std::size_t *done, Budget &budget);
+    int recvmmsg(Datagram *msgs, std::size_t count, int flags, std::size_t *done, Budget &budget);
+
     double timeout() const { return seconds_.load(std::memory_order_relaxed); }
     Nanos mode() const { return mode_.load(std::memory_order_relaxed); }
 
@@ -285,6 +314,17 @@ private:
         return armed_[d].load(std::memory_order_relaxed) == ns && forks_ == fork_count() ? 0 : rearm(d, ns);
     }
     int rearm(Direction d, Nanos ns);
+    // Runs a send-direction call the way its socket needs: in slices that
+    // a close can interrupt where the wait is on the peer's queue.
+    template <class Call>
+    int run_send(Budget &budget, int flags, Call &&call, std::size_t *result)
+    {
+        return sends_wait_on_peer() ? retry(kSending, budget, flags, 0, attempt_of(call), result, Kind::kData, true)
+                                    : run(kSending, budget, flags, call, result);
+    }
+    // sendfile's fallback when the kernel cannot sendfile from in_fd.
+    int send_by_reading(int in_fd, std::uint64_t offset, std::size_t count, std::size_t *nsent,
+                        Budget &budget);
     bool shared() const { return shared_.load(std::memory_order_relaxed) || forks_ != fork_count(); }
     // AF_UNIX datagram sends wait on the receiver's queue, where shutdown()
     // of the sender does not reach.

@@ -2,7 +2,9 @@
 # The demo: builds socketkit, starts the C echo server on 127.0.0.1, talks
 # to it from the C client (and from the Lua and Ruby clients when the
 # bindings exist), then fetches a page from a local python3 http.server
-# with the C HTTP/1.0 client.
+# with the C HTTP/1.0 client, talks to the pre-fork server (connections
+# handed to worker processes with sk_send_fds), and fetches files from the
+# static-file server (sk_sendfile) with curl, or python3's urllib.
 #
 # Usage: bash examples/demo.sh                 install packages, build, run
 #        bash examples/demo.sh --no-build --bin-dir DIR [--c-only]
@@ -39,7 +41,7 @@ if ((do_build)); then
     || { tail -n 40 "$build/demo-build.log"; exit 1; }
 fi
 bin=${bin:-$build/examples}
-for exe in echo_server echo_client http_get; do
+for exe in echo_server echo_client http_get prefork_server static_server; do
   [[ -x $bin/$exe ]] || { echo "demo: $bin/$exe is not built" >&2; exit 1; }
 done
 
@@ -178,6 +180,62 @@ http_check() {
     || { echo "   body differs from the served file"; return 1; }
 }
 step "C HTTP/1.0 client (create_connection by name, makefile + readline)" http_check
+
+# --- pre-fork: the parent accepts, workers serve --------------------------
+"$bin/prefork_server" 127.0.0.1 0 2 >"$tmp/prefork.out" 2>&1 &
+pids+=($!)
+line=$(wait_for_line "$tmp/prefork.out" '^listening on ') \
+  || { echo "demo: prefork server did not start:"; cat "$tmp/prefork.out"; exit 1; }
+prefork_port=${line##*:}
+echo "pre-fork server: $line (2 workers)"
+
+prefork_check() {
+  local i workers
+  for i in 1 2 3 4; do
+    "$bin/echo_client" 127.0.0.1 "$prefork_port" "hello worker, connection $i" || return 1
+  done
+  wait_for_line "$tmp/prefork.out" '^worker .* served ' >/dev/null || return 1
+  for ((i = 0; i < 100; i++)); do
+    (($(grep -c '^worker .* served ' "$tmp/prefork.out") >= 4)) && break
+    sleep 0.1
+  done
+  grep '^worker ' "$tmp/prefork.out"
+  # Round robin over two workers: two different processes served them.
+  workers=$(grep '^worker .* served ' "$tmp/prefork.out" | awk '{print $2}' | sort -u | wc -l)
+  ((workers == 2)) || { echo "   expected 2 worker processes, saw $workers"; return 1; }
+}
+step "pre-fork server (sk_send_fds to worker processes)" prefork_check
+
+# --- static files with sk_sendfile, fetched by a real HTTP client -----------
+head -c 2097152 /dev/urandom >"$tmp/www/random.bin"
+"$bin/static_server" "$tmp/www" 127.0.0.1 0 >"$tmp/static.out" 2>&1 &
+pids+=($!)
+line=$(wait_for_line "$tmp/static.out" '^listening on ') \
+  || { echo "demo: static server did not start:"; cat "$tmp/static.out"; exit 1; }
+static_port=${line##*:}
+echo "static server: $line"
+
+fetch() {  # fetch URL FILE: with curl if there is one, else python3's urllib
+  if command -v curl >/dev/null; then
+    curl -sS --max-time 30 -o "$2" --fail "$1"
+  else
+    python3 -c 'import sys, urllib.request
+open(sys.argv[2], "wb").write(urllib.request.urlopen(sys.argv[1], timeout=30).read())' "$1" "$2"
+  fi
+}
+static_check() {
+  local f
+  for f in hello.txt random.bin; do
+    fetch "http://127.0.0.1:$static_port/$f" "$tmp/fetched" || return 1
+    cmp -s "$tmp/fetched" "$tmp/www/$f" || { echo "   $f differs from the served file"; return 1; }
+    echo "   $f: $(wc -c <"$tmp/fetched") bytes, identical"
+  done
+  # A missing file is a 404, which the client reports as a failure.
+  if fetch "http://127.0.0.1:$static_port/missing.txt" "$tmp/fetched" 2>/dev/null; then
+    echo "   a missing file was served"; return 1
+  fi
+}
+step "static-file server (sk_sendfile) fetched with $(command -v curl >/dev/null && echo curl || echo urllib)" static_check
 
 echo
 echo "demo: $passed passed, $failed failed"

@@ -178,6 +178,28 @@ static void socket_calls_fail(sk_socket *s, int code, const char *host, int opt)
     SK_FAILS(code, sk_sendall(s, "x", 1, 0, &n));
     assert_int_equal(n, 0); /* sendall reports what went out, even on failure */
     n = 77;
+    SK_FAILS(code, sk_sendfile(s, 0, 0, 0, &n));
+    assert_int_equal(n, 0); /* so does sendfile */
+    n = 77;
+    {
+        sk_iovec iov = {buf, sizeof buf};
+        sk_msg m;
+        int fds[1] = {77};
+        memset(&m, 0, sizeof m);
+        m.buf = buf;
+        m.len = sizeof buf;
+        SK_FAILS(code, sk_dup(s, &out));
+        SK_FAILS(code, sk_get_inheritable(s, &v));
+        SK_FAILS(code, sk_set_inheritable(s, 1));
+        SK_FAILS(code, sk_sendv(s, &iov, 1, 0, &n));
+        SK_FAILS(code, sk_recvv(s, &iov, 1, 0, &n));
+        SK_FAILS(code, sk_send_fds(s, "x", 1, fds, 0, 0, &n));
+        SK_FAILS(code, sk_recv_fds(s, buf, sizeof buf, fds, 1, &n, 0, &n, &v));
+        SK_FAILS(code, sk_sendmmsg(s, &m, 1, 0, &n));
+        SK_FAILS(code, sk_recvmmsg(s, &m, 1, 0, &n));
+        assert_int_equal(m.nbytes, 0);
+        assert_int_equal(fds[0], 77);
+    }
     SK_FAILS(code, sk_recvfrom(s, buf, sizeof buf, 0, &n, &a));
     SK_FAILS(code, sk_sendto(s, "x", 1, 0, host, 9, &n));
     SK_FAILS(code, sk_getsockname(s, &a));

@@ -121,7 +121,8 @@ typedef struct skb_server_opts {
 enum skb_opcode {
     SKB_ACCEPT, SKB_CONNECT, SKB_RECV, SKB_RECVFROM, SKB_SEND, SKB_SENDALL,
     SKB_SENDTO, SKB_FREAD, SKB_FREADLINE, SKB_FWRITE, SKB_FFLUSH, SKB_PWAIT,
-    SKB_FCLOSE, SKB_GETADDRINFO, SKB_CREATE_CONNECTION
+    SKB_FCLOSE, SKB_GETADDRINFO, SKB_CREATE_CONNECTION,
+    SKB_CALL /* op->call(op), for calls described in their own header */
 };
 
 typedef struct skb_op {
@@ -150,6 +151,8 @@ typedef struct skb_op {
     double       timeout;
     double       deadline;  /* when a timed wait began + timeout (monotonic);
                                a lookup sets it when it first runs */
+    int        (*call)(struct skb_op *op); /* SKB_CALL: runs the call */
+    void        *ctx;       /* SKB_CALL: its arguments and results */
 } skb_op;
 
 #define SKB_WAIT_BATCH 256 /* events one poller wait of a binding returns */
@@ -370,6 +373,9 @@ static int skb_op_run(skb_op *op)
     case SKB_CREATE_CONNECTION:
         err = sk_create_connection(op->host, op->port, skb_time_left(op), op->source_host,
                                    op->source_port, op->conn);
+        break;
+    case SKB_CALL:
+        err = op->call(op);
         break;
     }
     if (err && op->out)

@@ -196,6 +196,8 @@ typedef int (*sk_interrupt_fn)(void *ctx);
 #define SK_SHUT_WR        1
 #define SK_SHUT_RDWR      2
 #define SK_SOMAXCONN      4096
+#define SK_SO_PEERCRED    17   /* read with sk_getsockopt into a struct
+                                  ucred-sized (12-byte) buffer */
 
 /* getaddrinfo flags (version 1.1) */
 #define SK_AI_PASSIVE     0x0001
@@ -423,6 +425,146 @@ SK_API int sk_sendto(sk_socket *s, const void *buf, size_t len, int flags,
                      const char *host, int port, size_t *nsent);
 
 /* ------------------------------------------------------------------------ */
+/* The rest of the socket object (version 1.1): dup, inheritability,        */
+/* scatter/gather, descriptor passing, sendfile, datagram batches           */
+
+/** One buffer of a gathering send or a scattering receive; the layout of
+ *  struct iovec. Added in 1.1. */
+typedef struct sk_iovec {
+    void  *base;
+    size_t len;
+} sk_iovec;
+
+/** One datagram of sk_sendmmsg/sk_recvmmsg. Added in 1.1. */
+typedef struct sk_msg {
+    void   *buf;    /* send: the datagram; recv: where it goes */
+    size_t  len;    /* send: its length; recv: the space */
+    size_t  nbytes; /* out: bytes sent or received (recv: never above len) */
+    sk_addr addr;   /* send: destination, numeric host (family 0: the
+                       connected peer); recv: out, the source */
+    int     flags;  /* out, recv: SK_MSG_TRUNC when the datagram was longer
+                       than len */
+} sk_msg;
+
+/** Duplicates the socket, Python's dup(): *out is a new handle on a new
+ *  close-on-exec descriptor for the same kernel socket, in the same mode
+ *  with the same timeout. Closing either leaves the other working. Both
+ *  become shared sockets (see "Shared sockets" above): O_NONBLOCK and the
+ *  kernel timeouts are the open file's, so sk_settimeout(0) on one makes
+ *  the descriptor of the other non-blocking too, as in Python, yet a
+ *  blocking or timed call on the other still waits by its own mode, and a
+ *  timed call arms its own timeout before each system call.
+ *  Errors: EINVAL (s or out NULL), EBADF (closed), EMFILE, ENFILE, ENOMEM.
+ *  Added in 1.1. */
+SK_API int sk_dup(sk_socket *s, sk_socket **out);
+
+/** Python's get_inheritable(): *flag is 1 when the descriptor would survive
+ *  exec (FD_CLOEXEC clear), else 0 (the default, convention 6).
+ *  Errors: EINVAL (s or flag NULL), EBADF (closed). Added in 1.1. */
+SK_API int sk_get_inheritable(const sk_socket *s, int *flag);
+
+/** Python's set_inheritable(flag): non-zero clears FD_CLOEXEC, zero sets it.
+ *  Errors: EINVAL (s NULL), EBADF (closed). Added in 1.1. */
+SK_API int sk_set_inheritable(sk_socket *s, int flag);
+
+/** One gathering send of the iovcnt buffers, Python's sendmsg(buffers):
+ *  like sk_send it may send only part (*nsent says how much), one budget in
+ *  timeout mode. iovcnt 0 sends nothing (an empty datagram on UDP).
+ *  Entries with len 0 may have a NULL base.
+ *  Errors: EINVAL (s or nsent NULL, iov NULL with iovcnt > 0, an entry with
+ *  NULL base and len > 0, iovcnt above IOV_MAX (1024)), and those of
+ *  sk_send (EBADF, ETIMEDOUT, EAGAIN, EINTR, EPIPE, ECONNRESET, ENOTCONN,
+ *  EMSGSIZE, EDESTADDRREQ). Added in 1.1. */
+SK_API int sk_sendv(sk_socket *s, const sk_iovec *iov, size_t iovcnt,
+                    int flags, size_t *nsent);
+
+/** One scattering receive into the iovcnt buffers, in order, Python's
+ *  recvmsg_into(buffers). *nread == 0 is an orderly EOF (or an empty
+ *  datagram).
+ *  Errors: EINVAL (as sk_sendv, with nread), and those of sk_recv.
+ *  Added in 1.1. */
+SK_API int sk_recvv(sk_socket *s, const sk_iovec *iov, size_t iovcnt,
+                    int flags, size_t *nread);
+
+/** Sends len bytes (at least 1: the descriptors travel with data) and nfds
+ *  descriptors over an AF_UNIX socket, Python's socket.send_fds(). One
+ *  sendmsg: on a stream socket *nsent may be less than len (the descriptors
+ *  went with the first byte). The descriptors stay open here; the receiver
+ *  gets its own copies. nfds 0 sends plain data; fds may be NULL then.
+ *  Errors: EINVAL (s or nsent NULL, buf NULL, len 0, fds NULL with nfds > 0,
+ *  nfds above 253 (the kernel's limit), socket not AF_UNIX), EBADF (closed,
+ *  or a descriptor in fds is not open), ETIMEDOUT, EAGAIN, EINTR, EPIPE,
+ *  ECONNRESET, ENOTCONN, ETOOMANYREFS, ENOBUFS. Added in 1.1. */
+SK_API int sk_send_fds(sk_socket *s, const void *buf, size_t len,
+                       const int *fds, size_t nfds, int flags, size_t *nsent);
+
+/** Receives up to len bytes and up to maxfds descriptors over an AF_UNIX
+ *  socket, Python's socket.recv_fds(). Received descriptors are
+ *  close-on-exec (convention 6) and belong to the caller: fds[0..*nfds).
+ *  When the sender sent more than maxfds, the extra ones are closed (none
+ *  leaks) and *msg_flags has SK_MSG_CTRUNC; SK_MSG_TRUNC means a datagram
+ *  was longer than len; other bits of *msg_flags are unspecified.
+ *  *nread == 0 with no descriptors is an orderly EOF. fds may be NULL when
+ *  maxfds is 0; msg_flags may be NULL.
+ *  Errors: EINVAL (s, nfds or nread NULL, buf NULL with len > 0, fds NULL
+ *  with maxfds > 0, socket not AF_UNIX), EBADF (closed, or closed by
+ *  another thread while waiting), ETIMEDOUT, EAGAIN, EINTR, ECONNRESET.
+ *  (A process out of descriptor slots gets no error: the kernel drops what
+ *  does not fit and *msg_flags has SK_MSG_CTRUNC.) Added in 1.1. */
+SK_API int sk_recv_fds(sk_socket *s, void *buf, size_t len, int *fds,
+                       size_t maxfds, size_t *nfds, int flags, size_t *nread,
+                       int *msg_flags);
+
+/** Sends count bytes of the file in_fd from offset, Python's
+ *  sendfile(file, offset, count), with the kernel's sendfile(2): in_fd's own
+ *  file position does not move. count 0 sends to the end of the file; a
+ *  count past the end stops there (success, *nsent smaller). In timeout
+ *  mode the timeout bounds the whole call as in sk_sendall; in non-blocking
+ *  mode a full send buffer returns EAGAIN. *nsent is set on success and on
+ *  failure, and then tells how many bytes went out.
+ *  Where the kernel cannot sendfile from in_fd (a pipe, a socket), the call
+ *  reads and sends instead, with the same result: a file is read with
+ *  pread (its position still does not move); a source with no position
+ *  (a pipe) is read from where it stands, offset must then be 0, and bytes
+ *  read but not sent when the call fails are gone with the error.
+ *  Errors: EINVAL (s or nsent NULL, in_fd negative, offset above
+ *  INT64_MAX), EBADF (socket closed, or in_fd not open for reading), ESPIPE
+ *  (offset > 0 on a source with no position), ETIMEDOUT, EAGAIN, EINTR,
+ *  EPIPE, ECONNRESET, ENOTCONN, EIO, ENOMEM. Added in 1.1. */
+SK_API int sk_sendfile(sk_socket *s, int in_fd, unsigned long long offset,
+                       size_t count, size_t *nsent);
+
+/** Sends up to count datagrams in one system call (sendmmsg(2)); no Python
+ *  equivalent. msgs[i].addr is the destination (family must be 0, meaning
+ *  the connected peer, or the socket's family) with a numeric host: every
+ *  address is checked before anything is sent, and a name is EINVAL (no
+ *  resolution per datagram). *done is how many went, each msgs[i].nbytes
+ *  set; a failure after the first datagram only makes *done smaller. At
+ *  most 1024 (the kernel's UIO_MAXIOV) go per call: a longer batch is a
+ *  smaller *done. count 0 sends nothing.
+ *  Errors: EINVAL (s, done NULL, msgs NULL with count > 0, a buf NULL with
+ *  len > 0, an addr family other than 0 or the socket's, a host that is
+ *  not numeric, a port out of range), ENAMETOOLONG (AF_UNIX path), EBADF,
+ *  ETIMEDOUT, EAGAIN, EINTR, EDESTADDRREQ (family 0 and not connected),
+ *  ECONNREFUSED, EMSGSIZE, EACCES, ENETUNREACH. Added in 1.1. */
+SK_API int sk_sendmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags,
+                       size_t *done);
+
+/** Receives up to count datagrams in one system call (recvmmsg(2) with
+ *  MSG_WAITFORONE); no Python equivalent. Waits, by the socket's mode, for
+ *  the first datagram, then takes those already queued. *done is how many
+ *  (at least 1 on success, at most count and 1024); each filled msgs[i]
+ *  has nbytes, addr (the source) and flags (SK_MSG_TRUNC, with nbytes ==
+ *  len, when the datagram was longer). count 0 returns at once with
+ *  *done 0.
+ *  Errors: EINVAL (s, done NULL, msgs NULL with count > 0, a buf NULL with
+ *  len > 0), EBADF (closed, or closed by another thread while waiting),
+ *  ETIMEDOUT, EAGAIN, EINTR, ECONNREFUSED (an earlier datagram was
+ *  refused). Added in 1.1. */
+SK_API int sk_recvmmsg(sk_socket *s, sk_msg *msgs, size_t count, int flags,
+                       size_t *done);
+
+/* ------------------------------------------------------------------------ */
 /* Names and addresses (version 1.1)                                        */
 
 /** One address of a name, as sk_getaddrinfo gives it. */
@@ -648,6 +790,10 @@ SK_API int sk_file_flush(sk_file *f);
 /** Flushes and closes the file, Python's f.close(). The file is closed even
  *  if the flush fails (that error is returned). Closing again returns 0. If
  *  the socket was closed and this was its last file, the descriptor closes.
+ *  Another thread may be inside sk_file_read or sk_file_readline on this
+ *  file meanwhile: closing the file and then its socket wakes that call
+ *  (EBADF), as sk_file_free does (convention 8); a write or flush must not
+ *  run at the same time, since the close flushes the same buffer.
  *  Errors: EINVAL (f NULL), and those of sk_file_flush. */
 SK_API int sk_file_close(sk_file *f);
 

@@ -15,6 +15,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -40,12 +41,14 @@ int __wrap_connect(int fd, const struct sockaddr *addr, socklen_t len);
 int __wrap_accept4(int fd, struct sockaddr *addr, socklen_t *len, int flags);
 int __wrap_poll(struct pollfd *fds, nfds_t n, int timeout);
 int __wrap_setsockopt(int fd, int level, int opt, const void *val, socklen_t len);
+ssize_t __real_sendfile(int out_fd, int in_fd, off_t *offset, size_t count);
+ssize_t __wrap_sendfile(int out_fd, int in_fd, off_t *offset, size_t count);
 
 /* to_timeval rounds up to a microsecond, poll to a millisecond */
 #define ROUNDING 0.005
 
 enum fn { FN_send, FN_recv, FN_sendto, FN_recvfrom, FN_connect, FN_accept4,
-          FN_poll, FN_setsockopt, FN_COUNT };
+          FN_poll, FN_setsockopt, FN_sendfile, FN_COUNT };
 
 /* A fault: kind, an optional stall before it, and a byte count for SHORT. */
 /* K_ERRNO fails with the errno given as its byte count (ENOBUFS, ENOMEM). */
@@ -148,6 +151,19 @@ ssize_t __wrap_send(int fd, const void *buf, size_t len, int flags)
         }
     }
     return __real_send(fd, buf, len, flags);
+}
+
+ssize_t __wrap_sendfile(int out_fd, int in_fd, off_t *offset, size_t count)
+{
+    if (out_fd == target) {
+        event *e = record(FN_sendfile, out_fd, SO_SNDTIMEO);
+        if (pending[FN_sendfile] > 0) {
+            pending[FN_sendfile]--;
+            if (apply(mock(), e, &count))
+                return -1;
+        }
+    }
+    return __real_sendfile(out_fd, in_fd, offset, count);
 }
 
 ssize_t __wrap_recv(int fd, void *buf, size_t len, int flags)
@@ -580,6 +596,62 @@ static void test_interrupted_sendall_reports_progress(void **state)
     finish_sending(&x, 11);
 }
 
+/* An unlinked file holding the sending test's bytes, for sk_sendfile. */
+static int file_of(const sending *x)
+{
+    char path[] = "/tmp/sk-fault-XXXXXX";
+    int fd = mkostemp(path, O_CLOEXEC);
+    assert_true(fd >= 0);
+    unlink(path);
+    assert_int_equal(write(fd, x->data, x->len), (ssize_t)x->len);
+    return fd;
+}
+
+/* sendfile(2) moving a few bytes at a time, interrupted: EINTR retried, and
+ * the interrupt check stopping it reports exactly what went. */
+static void test_interrupted_sendfile_reports_progress(void **state)
+{
+    sending x;
+    sk_test_check stop = {0, 1};
+    size_t nsent = 0;
+    (void)state;
+    start_sending(&x, 1000, SK_TIMEOUT_NONE);
+    int fd = file_of(&x);
+    INJECT(sendfile, K_SHORT, 0, 5);
+    INJECT(sendfile, K_EINTR, 0, 0);
+    INJECT(sendfile, K_SHORT, 0, 6);
+    SK_OK(sk_sendfile(x.a, fd, 0, 11, &nsent));
+    assert_int_equal(nsent, 11);
+    sk_set_interrupt_handler(sk_test_interrupt_check, &stop);
+    INJECT(sendfile, K_SHORT, 0, 7);
+    INJECT(sendfile, K_EINTR, 0, 0);
+    SK_FAILS(EINTR, sk_sendfile(x.a, fd, 11, 0, &nsent));
+    assert_int_equal(nsent, 7);
+    assert_int_equal(stop.calls, 1);
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), (off_t)x.len);
+    close(fd);
+    SK_OK(sk_close(x.a));
+    finish_sending(&x, 18);
+}
+
+/* Every sendfile(2) of one sk_sendfile spends the same budget: two stalled
+ * 1-byte transfers use up a 0.5 s timeout. */
+static void test_sendfile_deadline_spans_chunks(void **state)
+{
+    sending x;
+    size_t nsent = 0;
+    (void)state;
+    start_sending(&x, 64, 0.5);
+    int fd = file_of(&x);
+    INJECT_N(sendfile, K_SHORT, 300, 1, 2);
+    SK_FAILS(ETIMEDOUT, sk_sendfile(x.a, fd, 0, 0, &nsent));
+    assert_int_equal(nsent, 2);
+    assert_int_equal(count(FN_sendfile), 2);
+    close(fd);
+    SK_OK(sk_close(x.a));
+    finish_sending(&x, 2);
+}
+
 /* ---- resource errors the kernel will not make on demand ---------------------- */
 
 /* ENOBUFS and ENOMEM are not retried and lose nothing: sendall reports how
@@ -909,6 +981,8 @@ int main(void)
         T(test_recv_times_out_on_the_first_deadline),
         T(test_sendall_retry_gets_time_left),
         T(test_sendall_deadline_spans_chunks),
+        T(test_interrupted_sendfile_reports_progress),
+        T(test_sendfile_deadline_spans_chunks),
         T(test_accept_retry_gets_time_left),
         T(test_connect_retry_gets_time_left),
         T(test_file_readline_retry_gets_time_left),

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -427,6 +428,51 @@ static void check_udp(void)
     EXPECT_RC(0, CALL("sk_recvfrom", a, buf, SZ(sizeof buf), 0, &n, from));
     EXPECT(n == 5 && memcmp(buf, "pong!", 5) == 0 && addr_int(from, off_port) == pb);
 
+    call("sk_socket_free", a);
+    call("sk_socket_free", b);
+}
+
+/* The 1.1 socket object through plain C types: dup, a gathering send (an
+ * iovec is {pointer, size}), passing a descriptor, sendfile from a file. */
+static void check_socket_object(void)
+{
+    void *a = NULL, *b = NULL, *d = NULL;
+    struct { const void *base; size_t len; } iov[2] = {{"head:", 5}, {"body", 4}};
+    char buf[32], path[] = "/tmp/sk-ffi-XXXXXX";
+    size_t n = 0, nfds = 0;
+    int fds[2] = {-1, -1}, flags = 0, inheritable = 7, file;
+
+    EXPECT_RC(0, CALL("sk_socketpair", K(AF_UNIX), K(SOCK_STREAM), 0, &a, &b));
+    EXPECT_RC(0, CALL("sk_settimeout", b, 10.0));
+    EXPECT_RC(0, CALL("sk_dup", a, &d));
+    EXPECT(d != NULL && CALL("sk_fileno", d) != CALL("sk_fileno", a));
+    EXPECT_RC(0, CALL("sk_get_inheritable", d, &inheritable));
+    EXPECT(inheritable == 0);
+    EXPECT_RC(0, CALL("sk_sendv", d, iov, SZ(2), 0, &n));
+    EXPECT(n == 9);
+    EXPECT_RC(0, CALL("sk_recv", b, buf, SZ(9), K(MSG_WAITALL), &n));
+    EXPECT(n == 9 && memcmp(buf, "head:body", 9) == 0);
+
+    fds[0] = CALL("sk_fileno", a);
+    EXPECT_RC(0, CALL("sk_send_fds", d, "f", SZ(1), fds, SZ(1), 0, &n));
+    fds[0] = -1;
+    EXPECT_RC(0, CALL("sk_recv_fds", b, buf, SZ(sizeof buf), fds, SZ(2), &nfds, 0, &n, &flags));
+    EXPECT(n == 1 && nfds == 1 && fds[0] >= 0 && (fcntl(fds[0], F_GETFD) & FD_CLOEXEC));
+    if (fds[0] >= 0)
+        close(fds[0]);
+
+    file = mkstemp(path);
+    EXPECT(file >= 0);
+    if (file >= 0) {
+        unlink(path);
+        EXPECT(write(file, "0123456789", 10) == 10);
+        EXPECT_RC(0, CALL("sk_sendfile", a, file, (uint64_t)3, SZ(4), &n));
+        EXPECT(n == 4);
+        EXPECT_RC(0, CALL("sk_recv", b, buf, SZ(4), K(MSG_WAITALL), &n));
+        EXPECT(n == 4 && memcmp(buf, "3456", 4) == 0);
+        close(file);
+    }
+    call("sk_socket_free", d);
     call("sk_socket_free", a);
     call("sk_socket_free", b);
 }
@@ -875,6 +921,7 @@ int main(int argc, char **argv)
     check_identity(desc);
     check_tcp_echo();
     check_udp();
+    check_socket_object();
     check_timeouts();
     check_interrupt_callback(desc);
     check_null_handles();

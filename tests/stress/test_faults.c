@@ -112,7 +112,8 @@ static int far_end(int ready_fd, int go_fd)
         return 1;
     if (sk_accept(l, &conn, NULL))
         return 1;
-    read(go_fd, &c, 1); /* hold the connection until the near end is done */
+    if (read(go_fd, &c, 1) < 0) /* hold the connection until the near end is done */
+        return 1;
     sk_socket_free(conn);
     sk_socket_free(l);
     return 0;

@@ -1004,6 +1004,9 @@ test("poller: 10,000 pollers dropped: descriptors come back; their socket still 
       local p = assert(sk.poller())
       if i % 2 == 0 then assert(p:add(a, sk.POLLIN, i)) end
       if i % 3 == 0 then assert(p:add(b, sk.POLLOUT)) end
+      -- The collector counts bytes, not descriptors: 10,000 pollers left
+      -- to it alone would be 20,000 descriptors, past the limit. A program
+      -- that drops this many collects now and then, as here.
       if i % 1000 == 0 then collectgarbage("collect") end
     end
   end
@@ -1036,6 +1039,7 @@ test("makefile: 10,000 files dropped: descriptors come back", function()
       end
       if i % 3 == 0 then a:close() end -- then only the files hold it
       if i % 5 == 0 then r:close() end
+      if i % 1000 == 0 then collectgarbage() end -- as for the pollers
     end
   end
   churn()
@@ -1066,6 +1070,104 @@ test("poller: sockets closed while registered and dropped are collected, never r
   local left = 0
   for _ in pairs(alive) do left = left + 1 end
   assert(left <= 1, string.format("%d closed sockets still held by the poller", left))
+end)
+
+-- The 1.1 socket methods: dup, inheritability, sendfile, send_fds/recv_fds,
+-- sendmsg.
+
+test("socket object: dup keeps the mode and survives the original's close", function()
+  local c, s = tcp_pair()
+  assert(s:settimeout(10))
+  assert(c:settimeout(2.5))
+  local d = assert(c:dup())
+  eq(d:gettimeout(), 2.5, "timeout")
+  assert(d:fileno() ~= c:fileno())
+  eq(d:get_inheritable(), false, "inheritable")
+  assert(d:set_inheritable(true))
+  eq(d:get_inheritable(), true, "inheritable after set")
+  assert(c:close())
+  assert(d:sendall("via dup"))
+  eq(recv_exactly(s, 7), "via dup", "data")
+  fails("EBADF", c:dup())
+  d:close()
+  s:close()
+end)
+
+test("socket object: sendfile sends ranges of a file by descriptor", function()
+  local parts = {}
+  for i = 0, 9999 do parts[#parts + 1] = string.format("%05d|", i) end
+  local data = table.concat(parts)
+  local path = os.tmpname()
+  local f = assert(io.open(path, "wb"))
+  f:write(data)
+  f:close()
+  local c, s = tcp_pair()
+  assert(s:settimeout(10))
+  -- Lua's io files have no fileno: a child Lua gets the file as its
+  -- standard input, descriptor 0, and sends from it.
+  local out = assert(io.popen(string.format(
+    "%s -e %q < %q", arg[-1], [[
+      local sk = require "socketkit"
+      local a, b = assert(sk.socketpair())
+      local n1 = assert(a:sendfile(0, 6, 12))
+      local n2 = assert(a:sendfile(0, 59994))
+      local n3 = assert(a:sendfile(0, 70000, nil))
+      a:close()
+      io.write(math.type(n1), " ", n1, " ", n2, " ", n3, " ", b:recv(100))
+    ]], path)))
+  local got = out:read("a")
+  out:close()
+  eq(got, "integer 12 6 0 00001|00002|09999|", "child's sendfile")
+  fails("EINVAL", c:sendfile(-1))
+  local ok, err = pcall(c.sendfile, c, "not a descriptor")
+  assert(not ok and tostring(err):find("integer expected"), "wrong type raises: " .. tostring(err))
+  os.remove(path)
+  c:close()
+  s:close()
+end)
+
+test("socket object: send_fds and recv_fds pass descriptors", function()
+  local a, b = assert(sk.socketpair())
+  assert(b:settimeout(10))
+  local x, y = assert(sk.socketpair())
+  eq(a:send_fds("hi", {x:fileno(), x:fileno()}), 2, "bytes sent")
+  local data, fds, flags = b:recv_fds(16, 1)
+  eq(data, "hi", "data")
+  eq(#fds, 1, "kept descriptors")
+  is_int(fds[1], "descriptor")
+  assert(flags & sk.MSG_CTRUNC ~= 0, "MSG_CTRUNC reported")
+  -- The received copy works: wrap it and talk through it.
+  local copy = assert(sk.from_fd(fds[1]))
+  eq(copy:get_inheritable(), false, "close-on-exec")
+  assert(copy:sendall("through the copy"))
+  assert(y:settimeout(10))
+  eq(recv_exactly(y, 16), "through the copy", "via the passed descriptor")
+  copy:close()
+  fails("EINVAL", a:send_fds("", {x:fileno()}))
+  local many = {}
+  for i = 1, 254 do many[i] = x:fileno() end
+  fails("EINVAL", a:send_fds("x", many))
+  local c, s = tcp_pair()
+  assert(s:settimeout(10))
+  fails("EINVAL", c:send_fds("x", {x:fileno()}))
+  assert(b:settimeout(0.1))
+  fails("ETIMEDOUT", b:recv_fds(16, 1))
+  local ok = pcall(a.send_fds, a, "x", {"nope"})
+  assert(not ok, "a non-integer descriptor raises")
+  for _, o in ipairs({a, b, x, y, c, s}) do o:close() end
+end)
+
+test("socket object: sendmsg gathers strings into one send", function()
+  local a, b = assert(sk.socketpair())
+  assert(b:settimeout(10))
+  eq(a:sendmsg({"head:", "bo\0dy"}), 10, "bytes")
+  eq(recv_exactly(b, 10), "head:bo\0dy", "data")
+  eq(a:sendmsg({}), 0, "nothing")
+  local ok = pcall(a.sendmsg, a, {1, 2})
+  assert(not ok, "non-strings raise")
+  a:close()
+  fails("EBADF", a:sendmsg({"x"}))
+  b:close()
 end)
 
 ---------------------------------------------------------------------------

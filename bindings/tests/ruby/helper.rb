@@ -46,7 +46,8 @@ module SKTestHelper
 
   # x86_64 numbers of the calls a blocked binding sits in.
   SYSCALLS = { recvfrom: 45, sendto: 44, accept4: 288, connect: 42, poll: 7,
-               ppoll: 271, epoll_wait: 232, epoll_pwait: 281 }.freeze
+               ppoll: 271, epoll_wait: 232, epoll_pwait: 281, sendmsg: 46,
+               recvmsg: 47 }.freeze
 
   # Waits (at most 5 s) until the thread is blocked in one of the given
   # system calls. Seeing it there from this thread also proves the blocked
