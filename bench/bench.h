@@ -128,6 +128,45 @@ static inline void bench_sk_tcp_pair(sk_socket **client, sk_socket **server)
     sk_socket_free(l);
 }
 
+/* Results for machines: besides its table, every benchmark prints one line
+ * per measured case that bench/run.sh --report turns into tables and
+ * charts (bench/report.py). The line is "bench" and tab-separated key=value
+ * fields (values hold no tab):
+ *   lang      c, lua or ruby (meta: bench/run.sh's own line with the date
+ *             and commit of the run)
+ *   workload  what was run (the table's title)
+ *   case      which implementation ran it
+ *   unit, n   what one unit of work is, and how many per run
+ *   rate      units per second (median of the rounds)
+ *   ratio     against the workload's baseline, > 1: socketkit faster
+ *             (raw time / socketkit time; the incumbent's time for Lua and
+ *             Ruby), with min and max over the rounds
+ *   target    the ratio the case must reach (negative: context only)
+ *   connections  for a scaling workload, the x axis: the report draws
+ *             rate against it, one line per case (bench_point below)
+ * A key the report does not know is kept in the raw table and ignored. */
+static inline void bench_field(const char *key, const char *value)
+{
+    printf("\t%s=", key);
+    for (const char *c = value; *c; c++)
+        putchar(*c == '\t' || *c == '\n' ? ' ' : *c);
+}
+
+/* One point of a scaling workload, e.g. messages/s of an echo server
+ * against the number of connections: bench_point("echo server",
+ * "socketkit poller", "connections", 1000, rate, "messages"). */
+static inline void bench_point(const char *workload, const char *case_name, const char *x_name,
+                               double x, double rate, const char *unit)
+{
+    printf("bench\tlang=c");
+    bench_field("workload", workload);
+    bench_field("case", case_name);
+    printf("\t%s=%.0f\trate=%.1f", x_name, x, rate);
+    bench_field("unit", unit);
+    putchar('\n');
+    fflush(stdout);
+}
+
 /* A stream from a sender thread to a raw receiver on this thread, the
  * shape of the sendfile and gather benchmarks: makes a fresh loopback pair
  * (the sending end through socketkit when sk_tx is given, raw when raw_tx
@@ -166,45 +205,6 @@ static inline double bench_stream(void *(*sender)(void *), void *arg, int *raw_t
         close(*raw_tx);
     close(rx);
     return dt;
-}
-
-/* Results for machines: besides its table, every benchmark prints one line
- * per measured case that bench/run.sh --report turns into tables and
- * charts (bench/report.py). The line is "bench" and tab-separated key=value
- * fields (values hold no tab):
- *   lang      c, lua or ruby (meta: bench/run.sh's own line with the date
- *             and commit of the run)
- *   workload  what was run (the table's title)
- *   case      which implementation ran it
- *   unit, n   what one unit of work is, and how many per run
- *   rate      units per second (median of the rounds)
- *   ratio     against the workload's baseline, > 1: socketkit faster
- *             (raw time / socketkit time; the incumbent's time for Lua and
- *             Ruby), with min and max over the rounds
- *   target    the ratio the case must reach (negative: context only)
- *   connections  for a scaling workload, the x axis: the report draws
- *             rate against it, one line per case (bench_point below)
- * A key the report does not know is kept in the raw table and ignored. */
-static inline void bench_field(const char *key, const char *value)
-{
-    printf("\t%s=", key);
-    for (const char *c = value; *c; c++)
-        putchar(*c == '\t' || *c == '\n' ? ' ' : *c);
-}
-
-/* One point of a scaling workload, e.g. messages/s of an echo server
- * against the number of connections: bench_point("echo server",
- * "socketkit poller", "connections", 1000, rate, "messages"). */
-static inline void bench_point(const char *workload, const char *case_name, const char *x_name,
-                               double x, double rate, const char *unit)
-{
-    printf("bench\tlang=c");
-    bench_field("workload", workload);
-    bench_field("case", case_name);
-    printf("\t%s=%.0f\trate=%.1f", x_name, x, rate);
-    bench_field("unit", unit);
-    putchar('\n');
-    fflush(stdout);
 }
 
 /* One way of running the workload: run(ctx, n) does n units of work and
