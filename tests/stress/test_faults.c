@@ -92,13 +92,23 @@ static int sh(const char *fmt, ...)
     return system(cmd) == 0 ? 0 : -1;
 }
 
+/* Whether this process now sits in a network namespace other than `before`
+ * (readlink of /proc/self/ns/net taken before unshare): the only place the
+ * addresses below may exist. */
+static int in_new_namespace(const char *before)
+{
+    char now[64] = {0};
+    return readlink("/proc/self/ns/net", now, sizeof now - 1) > 0 && strcmp(now, before) != 0;
+}
+
 /* The far end, in its own namespace: listens on 192.0.2.2 (a documentation
  * address, and only inside the namespaces made here), accepts one
  * connection and reads nothing, so the near end's sendall fills the path. */
 static int far_end(int ready_fd, int go_fd)
 {
-    char c;
-    if (unshare(CLONE_NEWNET) != 0)
+    char c, before[64] = {0};
+    if (readlink("/proc/self/ns/net", before, sizeof before - 1) <= 0 || unshare(CLONE_NEWNET) != 0 ||
+        !in_new_namespace(before))
         return 1;
     if (write(ready_fd, "n", 1) != 1 || read(go_fd, &c, 1) != 1) /* near end moves vB in */
         return 1;
@@ -130,8 +140,15 @@ static void *close_soon(void *p)
  * step number. */
 static int link_down_in_child(void)
 {
+    /* Every address of this test lives only in the two namespaces made
+     * here: the test's own network is never touched. */
+    char before[64] = {0};
+    if (readlink("/proc/self/ns/net", before, sizeof before - 1) <= 0)
+        return 100;
     if (unshare(CLONE_NEWNET) != 0)
         return errno == EPERM ? 100 : 1;
+    if (!in_new_namespace(before))
+        return 1;
     if (system("ip -V >/dev/null 2>&1") != 0)
         return 100;
     int up[2], down[2];
