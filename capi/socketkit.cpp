@@ -824,7 +824,10 @@ int sk_poller_new(sk_poller **out)
         return invalid("poller_new");
     return guarded("poller_new", [&] {
         std::unique_ptr<sk::Poller> impl;
-        if (const int rc = sk::Poller::create(&impl))
+        // A registration's owner is its handle; the tag is not checked, since
+        // sk_socket_free marks it freed before the close that unregisters.
+        const auto socket_of_handle = [](void *owner) { return static_cast<sk_socket *>(owner)->impl.get(); };
+        if (const int rc = sk::Poller::create(socket_of_handle, &impl))
             return rc;
         *out = new sk_poller{kPollerTag, std::move(impl)};
         return 0;

@@ -31,7 +31,7 @@ int to_millis(Nanos ns)
 
 }  // namespace
 
-int Poller::create(std::unique_ptr<Poller> *out)
+int Poller::create(SocketOf socket_of, std::unique_ptr<Poller> *out)
 {
     UniqueFd epoll(::epoll_create1(EPOLL_CLOEXEC));
     if (epoll.get() < 0)
@@ -44,11 +44,14 @@ int Poller::create(std::unique_ptr<Poller> *out)
     ev.data.u64 = pack(kWakeIndex, 0);
     if (::epoll_ctl(epoll.get(), EPOLL_CTL_ADD, wake.get(), &ev) < 0)
         return fail(errno, "poller_new");
-    out->reset(new Poller(std::move(epoll), std::move(wake)));
+    out->reset(new Poller(socket_of, std::move(epoll), std::move(wake)));
     return 0;
 }
 
-Poller::Poller(UniqueFd epoll, UniqueFd wake) : epoll_(std::move(epoll)), wake_(std::move(wake)) {}
+Poller::Poller(SocketOf socket_of, UniqueFd epoll, UniqueFd wake)
+    : socket_of_(socket_of), epoll_(std::move(epoll)), wake_(std::move(wake))
+{
+}
 
 Poller::~Poller()
 {
@@ -56,8 +59,9 @@ Poller::~Poller()
     std::lock_guard<std::mutex> watch(Socket::watch_lock());
     std::lock_guard<SpinLock> hold(mu_);
     for (std::uint32_t i = 0; i < used_; ++i)
-        if (Socket *s = slot(i).socket)
-            s->unwatch(this);
+        if (slot(i).fd >= 0)
+            if (Socket *s = socket_in(slot(i)))
+                s->unwatch(this);
 }
 
 Poller::Slot *Poller::find(int fd)
@@ -78,7 +82,7 @@ std::uint32_t Poller::take_free_slot()
     if ((used_ & (kChunkSize - 1)) == 0) {
         std::unique_ptr<Slot[]> chunk(new Slot[kChunkSize]);
         for (std::size_t i = 0; i < kChunkSize; ++i)
-            chunk[i] = Slot{nullptr, nullptr, nullptr, -1, 0};
+            chunk[i] = Slot{nullptr, nullptr, -1, 0};
         chunks_.push_back(std::move(chunk));
     }
     return used_++;
@@ -90,7 +94,7 @@ void Poller::release_slot(std::uint32_t index)
     free_head_ = index;
 }
 
-int Poller::insert(int fd, Socket *socket, void *owner, unsigned events, void *udata)
+int Poller::insert(int fd, void *owner, unsigned events, void *udata)
 {
     if (static_cast<std::size_t>(fd) >= slot_of_fd_.size())
         slot_of_fd_.resize((static_cast<std::size_t>(fd) / kFdStep + 1) * kFdStep, kNoSlot);
@@ -106,7 +110,6 @@ int Poller::insert(int fd, Socket *socket, void *owner, unsigned events, void *u
     }
     s.udata = udata;
     s.owner = owner;
-    s.socket = socket;
     s.fd = fd;
     slot_of_fd_[fd] = index + 1;
     return 0;
@@ -116,7 +119,7 @@ int Poller::change(int fd, Socket *socket, unsigned events, void *udata, const c
 {
     std::lock_guard<SpinLock> hold(mu_);
     Slot *s = find(fd);
-    if (!s || (socket && s->socket != socket))
+    if (!s || (socket && socket_in(*s) != socket))
         return fail(ENOENT, op);
     epoll_event ev{};
     ev.events = events & kInterest;
@@ -135,7 +138,7 @@ void Poller::erase(Slot &s)
     epoll_event ignored{};
     ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, s.fd, &ignored);
     slot_of_fd_[s.fd] = kNoSlot;
-    s = Slot{nullptr, nullptr, nullptr, -1, s.generation + 1};
+    s = Slot{nullptr, nullptr, -1, s.generation + 1};
     release_slot(index);
 }
 
@@ -143,7 +146,7 @@ void Poller::erase(Slot &s)
 
 int Poller::add(Socket &s, void *owner, unsigned events, void *udata)
 {
-    if (events & ~kAccepted)
+    if ((events & ~kAccepted) || !owner)
         return fail(EINVAL, "poller_add");
     Socket::InFlight use(s, Socket::InFlight::HandleCall{});
     if (!use)
@@ -157,7 +160,7 @@ int Poller::add(Socket &s, void *owner, unsigned events, void *udata)
         return fail(rc, "poller_add");
     int rc;
     try {
-        rc = insert(fd, &s, owner, events, udata);
+        rc = insert(fd, owner, events, udata);
     } catch (...) {
         s.unwatch(this);
         throw;
@@ -187,7 +190,7 @@ int Poller::remove(Socket &s)
     std::lock_guard<std::mutex> watch(Socket::watch_lock());
     std::lock_guard<SpinLock> hold(mu_);
     Slot *slot = find(s.fileno());
-    if (!slot || slot->socket != &s)
+    if (!slot || socket_in(*slot) != &s)
         return fail(ENOENT, "poller_remove");
     erase(*slot);
     s.unwatch(this);
@@ -198,7 +201,7 @@ void Poller::socket_closing(Socket &s, int fd) noexcept
 {
     std::lock_guard<SpinLock> hold(mu_);
     Slot *slot = find(fd);
-    if (slot && slot->socket == &s)
+    if (slot && socket_in(*slot) == &s)
         erase(*slot);
 }
 
@@ -211,7 +214,7 @@ int Poller::add_fd(int fd, unsigned events, void *udata)
     std::lock_guard<SpinLock> hold(mu_);
     if (find(fd))
         return fail(EEXIST, "poller_add_fd");
-    const int rc = insert(fd, nullptr, nullptr, events, udata);
+    const int rc = insert(fd, nullptr, events, udata);
     return rc ? fail(rc, "poller_add_fd") : 0;
 }
 
@@ -231,7 +234,7 @@ int Poller::remove_fd(int fd)
     Slot *slot = find(fd);
     if (!slot)
         return fail(ENOENT, "poller_remove_fd");
-    Socket *s = slot->socket;
+    Socket *s = socket_in(*slot);
     erase(*slot);
     if (s)
         s->unwatch(this);

@@ -37,13 +37,16 @@ public:
     static constexpr unsigned kReported = EPOLLIN | EPOLLOUT | EPOLLERR | EPOLLHUP;
     static constexpr unsigned kAccepted = kInterest | EPOLLERR | EPOLLHUP;
 
-    static int create(std::unique_ptr<Poller> *out);
+    // socket_of maps the owner given with a socket back to that socket: a
+    // registration keeps only the owner, so that it fits in 24 bytes.
+    using SocketOf = Socket *(*)(void *owner);
+    static int create(SocketOf socket_of, std::unique_ptr<Poller> *out);
     ~Poller();
     Poller(const Poller &) = delete;
     Poller &operator=(const Poller &) = delete;
 
     // A socket's registration lasts until remove() or the socket's close():
-    // owner travels with its events.
+    // owner (not null; socket_of(owner) == &s) travels with its events.
     int add(Socket &s, void *owner, unsigned events, void *udata);
     int modify(Socket &s, unsigned events, void *udata);
     int remove(Socket &s);
@@ -63,11 +66,13 @@ public:
 private:
     struct Slot {
         void *udata;
+        // A socket's owner; null for a bare descriptor; in a free slot, the
+        // free list's next index.
         void *owner;
-        Socket *socket;  // null for a bare descriptor or a free slot
-        int fd;          // -1 when free
+        int fd;  // -1 when free
         std::uint32_t generation;
     };
+    static_assert(sizeof(void *) != 8 || sizeof(Slot) == 24, "a registration is 24 bytes on 64-bit");
     static constexpr std::size_t kChunkShift = 8;  // 256 slots per chunk: no large copies, little slack
     static constexpr std::size_t kChunkSize = std::size_t{1} << kChunkShift;
     static constexpr std::uint32_t kWakeIndex = UINT32_MAX;
@@ -77,13 +82,15 @@ private:
     // 10,000 sockets its slack is a fraction of a byte per socket.
     static constexpr std::size_t kFdStep = 1024;
 
-    Poller(UniqueFd epoll, UniqueFd wake);
+    Poller(SocketOf socket_of, UniqueFd epoll, UniqueFd wake);
     void socket_closing(Socket &s, int fd) noexcept override;
 
     Slot &slot(std::uint32_t index) { return chunks_[index >> kChunkShift][index & (kChunkSize - 1)]; }
     // The slot registered for fd, or null. Needs mu_.
     Slot *find(int fd);
-    int insert(int fd, Socket *socket, void *owner, unsigned events, void *udata);
+    // The socket registered in slot s, or null for a bare descriptor.
+    Socket *socket_in(const Slot &s) const { return s.owner ? socket_of_(s.owner) : nullptr; }
+    int insert(int fd, void *owner, unsigned events, void *udata);
     int change(int fd, Socket *socket, unsigned events, void *udata, const char *op);
     // Drops fd's registration from the kernel and the slab. Needs mu_.
     void erase(Slot &s);
@@ -93,6 +100,7 @@ private:
     void release_slot(std::uint32_t index);
     std::size_t translate(const epoll_event *ready, int count, Sink sink, void *out, bool *woken);
 
+    const SocketOf socket_of_;
     const UniqueFd epoll_;
     const UniqueFd wake_;
     SpinLock mu_;  // guards everything below; never held across epoll_wait

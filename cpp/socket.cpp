@@ -69,8 +69,9 @@ bool not_yet(int e, bool connecting)
 // Making sockets
 
 Socket::Socket(UniqueFd fd, int family, int type, int proto, Nanos mode, double seconds)
-    : fd_(fd.release()), family_(family), type_(type), proto_(proto), mode_(mode), seconds_(seconds),
-      armed_{0, 0}, forks_((watch_forks(), fork_count())), children_(child_count())
+    : fd_(fd.release()), family_(static_cast<std::uint16_t>(family)), type_(static_cast<std::uint16_t>(type)),
+      proto_(proto), forks_((watch_forks(), fork_count())), children_(child_count()), mode_(mode),
+      seconds_(seconds), armed_{0, 0}
 {
     start_stamp_clock();
 }

@@ -339,23 +339,27 @@ private:
     int endpoint_for(const char *op, const char *host, int port, Budget &budget, Endpoint *ep) const;
     int query_address(int (*query)(int, sockaddr *, socklen_t *), const char *op, HostPort *out);
 
+    // Ordered and sized so that the socket is 104 bytes on 64-bit, and
+    // make_shared's block (16 bytes of counts, then this) one 128-byte
+    // malloc chunk: most of what an idle connection costs a poller server.
     const int fd_;
-    const int family_;
-    const int type_;
+    // sa_family_t and the socket types are 16 bits wide in the kernel too.
+    const std::uint16_t family_;
+    const std::uint16_t type_;
     const int proto_;
     std::atomic<std::uint32_t> state_{0};
     std::atomic<int> io_refs_{0};
-    std::atomic<Nanos> mode_;
-    std::atomic<double> seconds_;
-    std::atomic<Nanos> armed_[2];
-    // Set once this socket's kernel timeouts were ever non-zero: connections
-    // a listener accepts inherit them, so its children must not assume none.
-    std::atomic<bool> timeouts_touched_{false};
-    std::atomic<bool> shared_{false};
     // fork_count() and child_count() when the socket was made: a difference
     // means another process holds the same open file.
     const unsigned forks_;
     const unsigned children_;
+    // Set once this socket's kernel timeouts were ever non-zero: connections
+    // a listener accepts inherit them, so its children must not assume none.
+    std::atomic<bool> timeouts_touched_{false};
+    std::atomic<bool> shared_{false};
+    std::atomic<Nanos> mode_;
+    std::atomic<double> seconds_;
+    std::atomic<Nanos> armed_[2];
     void (*release_done_)(void *) = nullptr;
     void *release_ctx_ = nullptr;
     // 0 (none), one CloseWatcher*, a WatcherList* tagged with kWatcherList,
@@ -366,6 +370,8 @@ private:
 // recv and send are the hot path: defined here so that each of the C
 // layer's entry points compiles into one function with no calls but the
 // system call.
+static_assert(sizeof(void *) != 8 || sizeof(Socket) <= 104, "see the comment above Socket::fd_");
+
 [[gnu::always_inline]] inline int Socket::recv(void *buf, std::size_t len, int flags, std::size_t *nread,
                                                 Budget &budget)
 {
