@@ -2,6 +2,7 @@
  * uv_read_start into one shared buffer, uv_try_write back (uv_write of a
  * copy when the socket takes less). Prints "listening on PORT"; serves
  * until killed. */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,6 +66,9 @@ static void on_connection(uv_stream_t *l, int status)
 int main(void)
 {
     raise_nofile();
+    // libuv writes with plain write(): an echo to a client that has just
+    // gone must not kill the server (the other servers send MSG_NOSIGNAL).
+    signal(SIGPIPE, SIG_IGN);
     uv_loop_t *loop = uv_default_loop();
     struct sockaddr_in sa;
     uv_ip4_addr("127.0.0.1", 0, &sa);
