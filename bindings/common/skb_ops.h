@@ -74,24 +74,46 @@ static void skb_bytes_init(skb_bytes *b)
     b->lent = 0;
 }
 
+/* Bytes of up to one chunk that the inline buffer cannot hold land in this
+ * thread's scratch buffer, not in a fresh malloc: the language copies them
+ * into its own string anyway, so a server's recv(16384) per message then
+ * allocates nothing. One user per thread at a time (a nested call, say from
+ * a signal handler, allocates as before); the C library frees it when the
+ * thread ends. */
+static __thread char skb_scratch[SKB_CHUNK];
+static __thread int skb_scratch_busy;
+
 static void skb_bytes_release(skb_bytes *b)
 {
-    if (b->p != b->inline_buf && !b->lent)
+    if (b->p == skb_scratch)
+        skb_scratch_busy = 0;
+    else if (b->p != b->inline_buf && !b->lent)
         free(b->p);
     skb_bytes_init(b);
 }
 
-/* Makes room for `total` bytes, keeping the first b->n. */
-static int skb_bytes_reserve(skb_bytes *b, size_t total)
+/* Makes room for `total` bytes, keeping the first b->n; on the heap, not in
+ * the scratch buffer, unless scratch_ok (a read that will grow past one
+ * chunk would only copy its first chunk out again). */
+static int skb_bytes_grow(skb_bytes *b, size_t total, int scratch_ok)
 {
     char *p;
     if (total <= b->cap)
         return 0;
-    if (b->p == b->inline_buf || b->lent) {
+    if (scratch_ok && b->p == b->inline_buf && !b->lent && total <= SKB_CHUNK && !skb_scratch_busy) {
+        skb_scratch_busy = 1;
+        memcpy(skb_scratch, b->p, b->n);
+        b->p = skb_scratch;
+        b->cap = SKB_CHUNK;
+        return 0;
+    }
+    if (b->p == b->inline_buf || b->p == skb_scratch || b->lent) {
         p = (char *)malloc(total);
         if (!p)
             return ENOMEM;
         memcpy(p, b->p, b->n);
+        if (b->p == skb_scratch)
+            skb_scratch_busy = 0;
         b->lent = 0;
     } else {
         p = (char *)realloc(b->p, total);
@@ -102,6 +124,8 @@ static int skb_bytes_reserve(skb_bytes *b, size_t total)
     b->cap = total;
     return 0;
 }
+
+static int skb_bytes_reserve(skb_bytes *b, size_t total) { return skb_bytes_grow(b, total, 1); }
 
 static size_t skb_min(size_t a, size_t b) { return a < b ? a : b; }
 
@@ -218,7 +242,7 @@ static int skb_recv_grow(skb_op *op)
         return err;
     }
     if (!(op->flags & SK_MSG_PEEK)) {
-        if ((err = skb_bytes_reserve(b, SKB_CHUNK)) != 0)
+        if ((err = skb_bytes_grow(b, SKB_CHUNK, 0)) != 0)
             return err;
         if ((err = skb_recv_once(op, b->p, SKB_CHUNK, op->flags, &got)) != 0)
             return err;
@@ -243,7 +267,7 @@ static int skb_recv_grow(skb_op *op)
     size = SKB_CHUNK;
     peekflags = op->flags;
     for (;;) {
-        if ((err = skb_bytes_reserve(b, size)) != 0)
+        if ((err = skb_bytes_grow(b, size, 0)) != 0)
             return err;
         if ((err = skb_recv_once(op, b->p, size, peekflags, &got)) != 0)
             return err;

@@ -281,6 +281,27 @@ test("recv(n) grows with the data, not with n", function()
   c:close() s:close()
 end)
 
+test("recv(n) between 8 KiB and 64 KiB: each answer whole, nothing of the last", function()
+  -- These land in the thread's scratch buffer, reused by every such recv.
+  local a, b = assert(sk.socketpair(sk.AF_UNIX, sk.SOCK_DGRAM))
+  local first = string.rep("A", 40000)
+  assert(a:send(first))
+  eq(b:recv(50000), first, "40000-byte datagram")
+  assert(a:send("xyz"))
+  eq(b:recv(50000), "xyz", "a short one after it")
+  assert(a:send(string.rep("B", 65536)))
+  eq(b:recv(65536), string.rep("B", 65536), "exactly one chunk")
+  -- A read that grows past one chunk, then one that fits in it again.
+  local c, s = tcp_pair()
+  assert(s:setsockopt(sk.SOL_SOCKET, sk.SO_RCVBUF, 1 << 20))
+  local big = string.rep("0123456789abcdef", 12288)
+  assert(c:sendall(big))
+  eq(recv_exactly(s, #big), big, "196608 bytes")
+  assert(c:sendall("tail"))
+  eq(s:recv(20000), "tail", "then a short read")
+  for _, x in ipairs { a, b, c, s } do assert(x:close()) end
+end)
+
 test("udp: sendto, recvfrom, connected datagrams, big datagram", function()
   local a = assert(sk.socket(sk.AF_INET, sk.SOCK_DGRAM))
   local b = assert(sk.socket(sk.AF_INET, sk.SOCK_DGRAM))
