@@ -55,12 +55,18 @@ sk_socket *sk_test_listener(int family, int *port)
     return l;
 }
 
-void sk_test_tcp_pair(int family, sk_socket **client, sk_socket **server)
+sk_socket *sk_test_queued_connection(int family, sk_socket **client)
 {
     int port = 0;
     sk_socket *l = sk_test_listener(family, &port);
     SK_OK(sk_socket_new(family, SK_SOCK_STREAM, 0, client));
     SK_OK(sk_connect(*client, sk_test_loopback(family), port));
+    return l;
+}
+
+void sk_test_tcp_pair(int family, sk_socket **client, sk_socket **server)
+{
+    sk_socket *l = sk_test_queued_connection(family, client);
     SK_OK(sk_accept(l, server, NULL));
     sk_socket_free(l);
 }

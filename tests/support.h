@@ -85,6 +85,10 @@ void sk_test_recv_exactly(sk_socket *s, const void *want, size_t len);
  * loopback port; *port receives the port. */
 sk_socket *sk_test_listener(int family, int *port);
 
+/* A listener of `family` on loopback with one connection, from *client,
+ * waiting in its backlog (not accepted): for tests of accept. */
+sk_socket *sk_test_queued_connection(int family, sk_socket **client);
+
 /* A connected TCP pair over loopback of `family`: *client and *server. */
 void sk_test_tcp_pair(int family, sk_socket **client, sk_socket **server);
 

@@ -469,11 +469,8 @@ static void test_interrupt_check_decides(void **state)
 
 static void test_accept_eintr_is_retried(void **state)
 {
-    int port = 0;
-    sk_socket *l = sk_test_listener(SK_AF_INET, &port), *c, *conn = NULL;
+    sk_socket *c, *conn = NULL, *l = sk_test_queued_connection(SK_AF_INET, &c);
     (void)state;
-    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
-    SK_OK(sk_connect(c, "127.0.0.1", port));
     target = sk_fileno(l);
     INJECT_N(accept4, K_EINTR, 0, 0, 2);
     SK_OK(sk_accept(l, &conn, NULL));
@@ -715,11 +712,8 @@ static void test_file_readline_enomem_keeps_bytes(void **state)
  * queued: the next accept takes it. */
 static void test_accept_enobufs_keeps_listener(void **state)
 {
-    int port = 0;
-    sk_socket *l = sk_test_listener(SK_AF_INET, &port), *c, *conn = NULL;
+    sk_socket *c, *conn = NULL, *l = sk_test_queued_connection(SK_AF_INET, &c);
     (void)state;
-    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
-    SK_OK(sk_connect(c, "127.0.0.1", port));
     target = sk_fileno(l);
     INJECT(accept4, K_ERRNO, 0, ENOBUFS);
     INJECT(accept4, K_ERRNO, 0, ENOMEM);
@@ -851,12 +845,9 @@ static void test_sendall_deadline_spans_chunks(void **state)
 
 static void test_accept_retry_gets_time_left(void **state)
 {
-    int port = 0;
-    sk_socket *l = sk_test_listener(SK_AF_INET, &port), *c, *conn = NULL;
+    sk_socket *c, *conn = NULL, *l = sk_test_queued_connection(SK_AF_INET, &c);
     (void)state;
     SK_OK(sk_settimeout(l, 2.0));
-    SK_OK(sk_socket_new(SK_AF_INET, SK_SOCK_STREAM, 0, &c));
-    SK_OK(sk_connect(c, "127.0.0.1", port));
     target = sk_fileno(l);
     INJECT(accept4, K_EINTR, 300, 0);
     SK_OK(sk_accept(l, &conn, NULL));

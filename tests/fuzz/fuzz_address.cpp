@@ -14,6 +14,7 @@
 #include <string>
 
 #include "fuzz_isolation.h"
+#include "fuzz_socket_kind.h"
 
 namespace {
 
@@ -65,9 +66,7 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***)
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     FuzzedDataProvider in(data, size);
-    static const int kFamilies[] = {SK_AF_INET, SK_AF_INET6, SK_AF_UNIX};
-    const int family = kFamilies[in.ConsumeIntegralInRange<int>(0, 2)];
-    const int type = in.ConsumeBool() ? SK_SOCK_STREAM : SK_SOCK_DGRAM;
+    const auto [family, type] = fuzz::pick_socket_kind(in);
     const int op = in.ConsumeIntegralInRange<int>(0, 3);
     const int port = pick_port(in);
     const bool null_host = in.ConsumeIntegralInRange<int>(0, 15) == 0;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "fuzz_isolation.h"
+#include "fuzz_socket_kind.h"
 
 namespace {
 
@@ -140,9 +141,7 @@ extern "C" int LLVMFuzzerInitialize(int *, char ***)
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     FuzzedDataProvider in(data, size);
-    static const int kFamilies[] = {SK_AF_INET, SK_AF_INET6, SK_AF_UNIX};
-    const int family = kFamilies[in.ConsumeIntegralInRange<int>(0, 2)];
-    const int type = in.ConsumeBool() ? SK_SOCK_STREAM : SK_SOCK_DGRAM;
+    const auto [family, type] = fuzz::pick_socket_kind(in);
     sk_socket *s = nullptr;
     if (sk_socket_new(family, type, 0, &s) != 0)
         return 0;
